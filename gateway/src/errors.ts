@@ -1,0 +1,177 @@
+/**
+ * Every error the gateway makes itself. One closed set of reason codes, each
+ * with the gRPC status it maps to and the advice a user sees in the README.
+ * The client sees `grpc-message: <reason>: <message>` and the
+ * `grpc-edge-reason` trailer; the original error stays in `cause` for logs.
+ */
+import { Code } from "./grpc-status.ts";
+
+interface ReasonInfo {
+  readonly code: Code;
+  /** What the reason means and what to do about it (README reference). */
+  readonly advice: string;
+}
+
+function reason(code: Code, advice: string): ReasonInfo {
+  return { code, advice };
+}
+
+export const reasons = {
+  // Protocol (DESIGN.md, gRPC-Web checklist).
+  unsupported_media_type: reason(
+    Code.UNKNOWN,
+    "The request's content-type is not gRPC-Web. Send application/grpc-web[+proto|+json] or application/grpc-web-text[+proto] (HTTP 415).",
+  ),
+  malformed_frame: reason(
+    Code.INTERNAL,
+    "The request body is not a sequence of gRPC-Web frames (5-byte header + message). Check the client library.",
+  ),
+  invalid_base64: reason(
+    Code.INTERNAL,
+    "A grpc-web-text request body is not valid base64. Check the client library.",
+  ),
+  message_too_large: reason(
+    Code.RESOURCE_EXHAUSTED,
+    "A message is larger than limits.maxMessageBytes. Send smaller messages or raise the limit.",
+  ),
+  invalid_timeout: reason(
+    Code.INVALID_ARGUMENT,
+    "grpc-timeout must be 1-8 digits followed by H, M, S, m, u or n.",
+  ),
+  deadline_exceeded: reason(
+    Code.DEADLINE_EXCEEDED,
+    "The call ran past its grpc-timeout (capped at limits.maxTimeoutMs). The upstream call was cancelled.",
+  ),
+  // Routing.
+  unknown_service: reason(
+    Code.UNIMPLEMENTED,
+    "No upstream lists this service in upstreams[].services. Add it, or check the method path.",
+  ),
+  unknown_method: reason(
+    Code.UNIMPLEMENTED,
+    "The descriptor set has no such method. Check the method name or regenerate the descriptor set.",
+  ),
+  bad_path: reason(Code.UNIMPLEMENTED, "gRPC-Web calls are POST /<package.Service>/<Method>."),
+  // Upstream.
+  upstream_unavailable: reason(
+    Code.UNAVAILABLE,
+    "The upstream could not be reached (connection refused, closed, GOAWAY or REFUSED_STREAM). Check that it runs; the gateway reconnects by itself.",
+  ),
+  upstream_tls: reason(
+    Code.UNAVAILABLE,
+    "The TLS handshake with the upstream failed (untrusted server certificate, name mismatch, or the upstream rejected the gateway's client certificate). Check upstreams[].tls.",
+  ),
+  upstream_reset: reason(
+    Code.INTERNAL,
+    "The upstream reset the stream (PROTOCOL_ERROR or INTERNAL_ERROR). See the upstream's logs.",
+  ),
+  upstream_cancelled: reason(Code.CANCELLED, "The upstream cancelled the stream."),
+  upstream_missing_status: reason(
+    Code.INTERNAL,
+    "The upstream ended the stream without grpc-status. It is not a correct gRPC server.",
+  ),
+  upstream_http_status: reason(
+    Code.UNKNOWN,
+    "The upstream answered with a non-gRPC HTTP response; the code follows the gRPC HTTP status mapping.",
+  ),
+  upstream_compressed: reason(
+    Code.INTERNAL,
+    "The upstream sent a compressed message that the browser did not accept. Disable compression for this client.",
+  ),
+  shutting_down: reason(
+    Code.UNAVAILABLE,
+    "The gateway is shutting down and cancelled the call after the drain deadline. Retry on another replica.",
+  ),
+  // Authentication (RFC 6750 error="invalid_request"/"invalid_token").
+  missing_token: reason(
+    Code.UNAUTHENTICATED,
+    "The method requires a token: send `authorization: Bearer <access token>`.",
+  ),
+  malformed_token: reason(
+    Code.UNAUTHENTICATED,
+    "The authorization value is not `Bearer <JWT>` with a well-formed JWT.",
+  ),
+  token_too_large: reason(
+    Code.UNAUTHENTICATED,
+    "The authorization value is longer than auth.maxTokenBytes.",
+  ),
+  token_expired: reason(
+    Code.UNAUTHENTICATED,
+    "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token.",
+  ),
+  token_not_yet_valid: reason(
+    Code.UNAUTHENTICATED,
+    "The token's nbf or iat is in the future. Check the clocks of the IdP and the gateway.",
+  ),
+  wrong_issuer: reason(
+    Code.UNAUTHENTICATED,
+    "The token's iss is not one of auth.issuers[].issuer (compared exactly, trailing slash included).",
+  ),
+  wrong_audience: reason(
+    Code.UNAUTHENTICATED,
+    "The token's aud does not contain the issuer's configured audience. Request the token for that audience (resource).",
+  ),
+  unknown_key: reason(
+    Code.UNAUTHENTICATED,
+    "No key in the issuer's JWKS has the token's kid, even after a refetch. The IdP may have rotated keys away.",
+  ),
+  bad_signature: reason(Code.UNAUTHENTICATED, "The token's signature does not verify."),
+  algorithm_not_allowed: reason(
+    Code.UNAUTHENTICATED,
+    "The token's alg is not in the issuer's allowlist (never none, never HS*).",
+  ),
+  wrong_token_type: reason(
+    Code.UNAUTHENTICATED,
+    "The token's typ header is not the configured one (at+jwt). Send an access token, not an ID token.",
+  ),
+  jwks_unavailable: reason(
+    Code.UNAVAILABLE,
+    "The issuer's discovery document or JWKS could not be fetched and no cached key applies. Check the IdP.",
+  ),
+  insufficient_scope: reason(
+    Code.PERMISSION_DENIED,
+    "The token lacks a scope the method requires (listed in www-authenticate). Request those scopes at login.",
+  ),
+  denied_by_policy: reason(
+    Code.PERMISSION_DENIED,
+    "No rule allows this method (auth.defaultPolicy is deny). Add a rule for it.",
+  ),
+  internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
+} as const satisfies Record<string, ReasonInfo>;
+
+export type Reason = keyof typeof reasons;
+
+export interface GatewayErrorOptions {
+  /** Extra response metadata, e.g. www-authenticate. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** For logs only; never sent to the client. */
+  readonly cause?: unknown;
+  /** Overrides the reason's default gRPC code (upstream_http_status). */
+  readonly code?: Code;
+}
+
+/** The one error type the gateway turns into a gRPC status. */
+export class GatewayError extends Error {
+  readonly reason: Reason;
+  readonly code: Code;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(reason: Reason, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GatewayError";
+    this.reason = reason;
+    this.code = options.code ?? reasons[reason].code;
+    this.headers = options.headers ?? {};
+  }
+
+  /** The grpc-message the client sees: stable reason first, then the words. */
+  get grpcMessage(): string {
+    return `${this.reason}: ${this.message}`;
+  }
+}
+
+/** Anything thrown on the data path, as a GatewayError (bugs become `internal`). */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  return new GatewayError("internal", "internal gateway error", { cause: err });
+}
