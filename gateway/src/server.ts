@@ -1,0 +1,258 @@
+/**
+ * The gateway, composed as DESIGN.md draws one call: CORS → protocol →
+ * route → authenticate/authorize → header rewrite → relay. Each step is its
+ * own module; this file only wires them and owns the set of calls in flight.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import { type CallAuthorizer, createCallAuthorizer } from "./authentication.ts";
+import type { GatewayConfig } from "./config.ts";
+import { registerCors } from "./cors.ts";
+import { GatewayError, toGatewayError } from "./errors.ts";
+import { codeName } from "./grpc-status.ts";
+import { parseGrpcTimeout } from "./grpc-timeout.ts";
+import { buildUpstreamHeaders } from "./header-rewrite.ts";
+import { registerHealthRoutes } from "./health.ts";
+import { loggerOptions } from "./logging.ts";
+import { acceptsTextOnly, parseWebContentType } from "./protocol.ts";
+import { type RelayHandle, type RelayOutcome, relay } from "./relay.ts";
+import { createRouter, type MethodPath, parseMethodPath } from "./routing.ts";
+import { readListenerTls } from "./tls-material.ts";
+import { createUpstreamPools, type UpstreamPools } from "./upstream-pools.ts";
+import { WebResponse } from "./web-response.ts";
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly log: FastifyBaseLogger;
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Stops accepting, drains in-flight calls up to drainTimeoutMs, then cancels them (14). */
+  close(): Promise<void>;
+  /** Calls in flight now. */
+  activeCalls(): number;
+}
+
+export interface GatewayOptions {
+  /** Overrides the logger (tests pass their own pino instance or `false`). */
+  readonly logger?: FastifyBaseLogger;
+}
+
+export async function createGateway(
+  config: GatewayConfig,
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const listenerTls =
+    config.listen.tls === undefined
+      ? undefined
+      : readListenerTls(config.listen.tls.certFile, config.listen.tls.keyFile);
+  const fastifyOptions: Record<string, unknown> = {
+    ...(options.logger === undefined
+      ? { logger: loggerOptions(config.log.level) }
+      : { loggerInstance: options.logger }),
+    ...(listenerTls === undefined
+      ? {}
+      : { http2: true, https: { allowHTTP1: true, cert: listenerTls.cert, key: listenerTls.key } }),
+    disableRequestLogging: true, // one access line per call, written by the gateway
+    genReqId: (req: { headers: IncomingHttpHeaders }) =>
+      validRequestId(req.headers["x-request-id"]) ?? randomUUID(),
+    bodyLimit: config.limits.maxMessageBytes,
+  };
+  // One instance type for both listeners: handlers only touch request.raw/reply.raw.
+  const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
+  const log = app.log;
+  const pools: UpstreamPools = createUpstreamPools(config, app, log);
+  const router = createRouter(
+    pools.list.map((pool, i) => ({ services: config.upstreams[i]?.services ?? [], target: pool })),
+  );
+  const authorizer: CallAuthorizer = await createCallAuthorizer(config, log);
+  const inFlight = new Set<RelayHandle>();
+  let draining = false;
+
+  await registerCors(app, config.cors);
+  registerHealthRoutes(app, pools.list, () => draining);
+  // The body is relayed as a stream by the call handler, never parsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", (_req, _payload, done) => done(null));
+  app.post("/*", (request, reply) => {
+    void handleCall(request, reply);
+  });
+
+  async function handleCall(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    reply.hijack();
+    const started = performance.now();
+    const req = request.raw;
+    const baseHeaders = {
+      ...reply.getHeaders(),
+      "x-request-id": request.id,
+    } as OutgoingHttpHeaders;
+    const protocol = parseWebContentType(req.headers["content-type"]);
+    if (protocol === undefined) {
+      rejectMediaType(reply, baseHeaders, req.headers["content-type"]);
+      return;
+    }
+    const response = new WebResponse(reply.raw, {
+      contentType:
+        protocol.text || !acceptsTextOnly(req.headers.accept)
+          ? protocol.responseContentType
+          : "application/grpc-web-text+proto",
+      text: protocol.text || acceptsTextOnly(req.headers.accept),
+      baseHeaders,
+    });
+    let method: MethodPath | undefined;
+    let upstream: string | undefined;
+    const logCall = (
+      outcome: RelayOutcome | { bytesIn: number; error: GatewayError; clientCancelled: false },
+    ) => {
+      accessLog(request.log, {
+        method: method?.path ?? req.url ?? "",
+        upstream,
+        grpcStatus: outcome.clientCancelled ? 1 : response.grpcStatus,
+        reason: outcome.error?.reason,
+        cause: outcome.error?.cause,
+        clientCancelled: outcome.clientCancelled,
+        durationMs: performance.now() - started,
+        bytesIn: outcome.bytesIn,
+        bytesOut: response.bytesOut,
+      });
+    };
+    try {
+      if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
+      method = parseMethodPath(req.url ?? "");
+      const pool = router.route(method.service);
+      upstream = pool.name;
+      authorizer.checkMethodExists(method);
+      const timeout = parseGrpcTimeout(headerValue(req.headers, "grpc-timeout"));
+      const identity = await authorizer.check(method, req.headers);
+      const headers = buildUpstreamHeaders(req.headers, {
+        path: method.path,
+        authority: pool.authority,
+        contentType: protocol.upstreamContentType,
+        timeoutMs:
+          timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs),
+        identity: { ...identity, "x-request-id": request.id },
+        remoteAddress: request.ip === "" ? undefined : request.ip,
+        forwardedProto: listenerTls === undefined ? "http" : "https",
+      });
+      const handle = relay({
+        req,
+        response,
+        pool,
+        headers,
+        textRequest: protocol.text,
+        maxMessageBytes: config.limits.maxMessageBytes,
+        timeoutMs:
+          timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs),
+        onFinish: (outcome) => {
+          inFlight.delete(handle);
+          logCall(outcome);
+        },
+      });
+      inFlight.add(handle);
+    } catch (err) {
+      const error = toGatewayError(err);
+      response.fail(error);
+      logCall({ bytesIn: 0, error, clientCancelled: false });
+    }
+  }
+
+  return {
+    app,
+    log,
+    async listen() {
+      await app.listen({ host: config.listen.host, port: config.listen.port });
+      const address = app.server.address();
+      const port =
+        typeof address === "object" && address !== null ? address.port : config.listen.port;
+      const scheme = listenerTls === undefined ? "http" : "https";
+      const host = config.listen.host.includes(":")
+        ? `[${config.listen.host}]`
+        : config.listen.host;
+      if (listenerTls !== undefined && config.listen.tls !== undefined)
+        pools.watchListener(config.listen.tls);
+      return { host: config.listen.host, port, url: `${scheme}://${host}:${port}` };
+    },
+    async close() {
+      draining = true;
+      const closed = app.close();
+      const deadline = Date.now() + config.limits.drainTimeoutMs;
+      while (inFlight.size > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 25));
+      for (const handle of [...inFlight]) {
+        handle.abort(
+          new GatewayError("shutting_down", "the gateway shut down before the call finished"),
+        );
+      }
+      pools.close();
+      authorizer.close();
+      await closed;
+    },
+    activeCalls: () => inFlight.size,
+  };
+}
+
+/** 415 for a body that is not gRPC-Web; CORS headers still go out (checklist item 1). */
+function rejectMediaType(
+  reply: FastifyReply,
+  baseHeaders: Record<string, unknown>,
+  contentType: string | undefined,
+): void {
+  const err = new GatewayError(
+    "unsupported_media_type",
+    `content-type ${JSON.stringify(contentType ?? null)} is not gRPC-Web`,
+  );
+  reply.raw.writeHead(415, {
+    ...(baseHeaders as Record<string, string>),
+    "content-type": "text/plain; charset=utf-8",
+    "grpc-status": String(err.code),
+    "grpc-message": err.grpcMessage,
+    "grpc-edge-reason": err.reason,
+  });
+  reply.raw.end(`${err.grpcMessage}\n`);
+  reply.log.info({ reason: err.reason, httpStatus: 415 }, "call rejected");
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A client-sent x-request-id is kept when it is short and printable. */
+function validRequestId(value: string | string[] | undefined): string | undefined {
+  return typeof value === "string" && /^[\w.:-]{1,128}$/.test(value) ? value : undefined;
+}
+
+interface AccessRecord {
+  method: string;
+  upstream: string | undefined;
+  grpcStatus: number | undefined;
+  reason: string | undefined;
+  cause: unknown;
+  clientCancelled: boolean;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The one access line per call (issue: method, grpc-status, duration, bytes). */
+function accessLog(log: FastifyBaseLogger, record: AccessRecord): void {
+  const { cause, ...fields } = record;
+  const status = record.grpcStatus ?? 2;
+  log.info(
+    {
+      ...fields,
+      grpcStatus: status,
+      grpcCode: codeName(status),
+      durationMs: Math.round(record.durationMs * 1000) / 1000,
+      ...(cause === undefined
+        ? {}
+        : { cause: cause instanceof Error ? cause.message : String(cause) }),
+    },
+    "call",
+  );
+}
