@@ -1,0 +1,94 @@
+/**
+ * A scriptable HTTP/2 + mTLS upstream for the protocol cases a correct gRPC
+ * server never produces (trailers-only, missing grpc-status, non-gRPC
+ * replies, resets) and for watching what the gateway does on the wire
+ * (sessions opened, request headers, RST codes, backpressure).
+ */
+import {
+  constants,
+  createSecureServer,
+  type Http2Server,
+  type Http2Session,
+  type IncomingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
+import type { AddressInfo } from "node:net";
+
+export interface RawCall {
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+  /** Resolves with the whole request body (for small test requests). */
+  body(): Promise<Buffer>;
+}
+
+export interface RawUpstream {
+  readonly port: number;
+  readonly url: string;
+  /** Sessions accepted so far. */
+  sessions(): number;
+  /** Headers of every call received. */
+  readonly calls: IncomingHttpHeaders[];
+  /** RST codes of streams the peer closed (e.g. NGHTTP2_CANCEL). */
+  readonly closedWithCode: number[];
+  close(): Promise<void>;
+}
+
+export interface RawUpstreamOptions {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly port?: number;
+  readonly handle: (call: RawCall) => void;
+}
+
+/** A gRPC frame with the given payload. */
+export function grpcFrame(payload: Uint8Array, flags = 0): Buffer {
+  const f = Buffer.alloc(5 + payload.length);
+  f[0] = flags;
+  f.writeUInt32BE(payload.length, 1);
+  f.set(payload, 5);
+  return f;
+}
+
+export async function startRawUpstream(options: RawUpstreamOptions): Promise<RawUpstream> {
+  const sessionsSeen = new Set<Http2Session>();
+  const calls: IncomingHttpHeaders[] = [];
+  const closedWithCode: number[] = [];
+  const server: Http2Server = createSecureServer({
+    ca: options.ca,
+    cert: options.cert,
+    key: options.key,
+    requestCert: true,
+    rejectUnauthorized: true,
+    allowHTTP1: false,
+  });
+  server.on("session", (session) => sessionsSeen.add(session));
+  server.on("stream", (stream, headers) => {
+    calls.push(headers);
+    stream.on("close", () => {
+      if (stream.rstCode !== constants.NGHTTP2_NO_ERROR) closedWithCode.push(stream.rstCode);
+    });
+    stream.on("error", () => {});
+    const body = () =>
+      new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => resolve(Buffer.concat(chunks)));
+      });
+    options.handle({ stream, headers, body });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    sessions: () => sessionsSeen.size,
+    calls,
+    closedWithCode,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessionsSeen) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
