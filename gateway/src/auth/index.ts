@@ -1,0 +1,128 @@
+/**
+ * Pipeline steps 4-5 (authenticate, authorize), composed:
+ *
+ *   policy decision ─ public ─────────────────────────────▶ no identity
+ *                   ─ deny ───────────────────────────────▶ denied_by_policy (7)
+ *                   ─ authenticated: bearer token ▶ cache ▶ verify ▶ scopes ▶ identity headers
+ *
+ * Public methods never look at the authorization header: no parsing, no
+ * verification, no identity forwarded. Unlike Envoy's allow_missing_or_failed
+ * a bad token there is neither rejected nor half-trusted; the upstream sees
+ * an anonymous call. (Identity on a method means policy authenticated.)
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import type { Logger } from "pino";
+import { GatewayError } from "../errors.ts";
+import type { AuthConfig } from "./auth-config.ts";
+import { extractBearerToken } from "./bearer-token.ts";
+import { loadDescriptorSet } from "./descriptor-set.ts";
+import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
+import { checkRulesAgainstDescriptors, compilePolicy } from "./policy.ts";
+import { identityHeaders, missingScopes } from "./principal.ts";
+import { createTokenCache } from "./token-cache.ts";
+import { createTokenVerifier, type VerifiedToken } from "./token-verifier.ts";
+import { insufficientScopeError } from "./www-authenticate.ts";
+
+export { type AuthConfig, type IssuerConfig, parseAuthConfig } from "./auth-config.ts";
+export { loadDescriptorSet } from "./descriptor-set.ts";
+export type { Decision, DescriptorIndex, PolicyName, RuleConfig } from "./policy.ts";
+
+export interface CallInfo {
+  /** "/pkg.Service/Method" */
+  readonly path: string;
+  readonly service: string;
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/** Counters for logs, metrics and tests. */
+export interface AuthStats {
+  /** Full verifications (signature + claims); cache hits are not counted. */
+  readonly verifications: number;
+  readonly cacheHits: number;
+  readonly cacheSize: number;
+}
+
+export interface AuthStep {
+  /** Resolves with the metadata to add upstream (x-auth-*, maybe authorization); rejects with GatewayError. */
+  check(call: CallInfo): Promise<Record<string, string>>;
+  close(): void;
+  stats(): AuthStats;
+}
+
+export interface AuthDeps {
+  readonly log: Logger;
+  /** Milliseconds since the epoch; injected time for tests. */
+  readonly now?: () => number;
+}
+
+interface CachedPrincipal {
+  readonly token: VerifiedToken;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Compiles the policy, checks rules against the descriptor set, and fetches
+ * each issuer's keys once. An IdP that is down at start-up does not stop
+ * the gateway: a warning is logged and keys are fetched when a call needs them.
+ */
+export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promise<AuthStep> {
+  const now = deps.now ?? Date.now;
+  const policy = compilePolicy(config.rules, config.defaultPolicy);
+  if (config.descriptorSet !== undefined) {
+    checkRulesAgainstDescriptors(config.rules, loadDescriptorSet(config.descriptorSet));
+  }
+  const keys = new Map<string, IssuerKeys>(
+    config.issuers.map((i) => [
+      i.issuer,
+      createIssuerKeys({ issuer: i.issuer, jwksUri: i.jwksUri, now, log: deps.log }),
+    ]),
+  );
+  await Promise.all([...keys.values()].map((k) => k.refresh()));
+  const verify = createTokenVerifier({
+    issuers: config.issuers,
+    keysFor: (issuer) => (keys.get(issuer) as IssuerKeys).getKey,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    now,
+  });
+  const cache = createTokenCache<CachedPrincipal>();
+  let verifications = 0;
+  let cacheHits = 0;
+
+  const principalFor = async (token: string): Promise<CachedPrincipal> => {
+    const cached = cache.get(token, now());
+    if (cached !== undefined) {
+      cacheHits++;
+      return cached;
+    }
+    verifications++;
+    const verified = await verify(token);
+    const forward = config.forwardAuthorization ? token : undefined;
+    const principal = {
+      token: verified,
+      headers: identityHeaders(verified.claims, verified.scopes, forward),
+    };
+    cache.set(token, principal, verified.expiresAtMs, now());
+    return principal;
+  };
+
+  return {
+    async check(call) {
+      const decision = policy.decide(call.path, call.service);
+      if (decision.kind === "public") return {};
+      if (decision.kind === "deny") {
+        throw new GatewayError("denied_by_policy", `no rule allows ${call.path.slice(0, 200)}`);
+      }
+      const token = extractBearerToken(call.headers.authorization, config.maxTokenBytes);
+      const principal = await principalFor(token);
+      const missing = missingScopes(decision.scopes, principal.token.scopes);
+      if (missing.length > 0) throw insufficientScopeError(decision.scopes, missing);
+      return { ...principal.headers };
+    },
+    close() {
+      for (const k of keys.values()) k.close();
+      cache.clear();
+    },
+    stats: () => ({ verifications, cacheHits, cacheSize: cache.size }),
+  };
+}

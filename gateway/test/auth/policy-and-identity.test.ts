@@ -1,0 +1,197 @@
+/**
+ * Per-method policy, scopes, identity headers and the verified-token cache,
+ * end to end through createAuthStep with a real oidc-provider and a real
+ * descriptor set built by buf from this repository's protos.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createAuthStep, loadDescriptorSet, parseAuthConfig } from "../../src/auth/index.ts";
+import { ConfigError } from "../../src/config-error.ts";
+import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
+import {
+  authConfigFor,
+  bearer,
+  call,
+  captureLog,
+  HEALTH,
+  NOTES,
+  rejection,
+  startStep,
+} from "./harness.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../../..");
+const dir = mkdtempSync(join(tmpdir(), "auth-policy-"));
+const image = join(dir, "image.binpb");
+let idp: TestOidcProvider;
+
+before(async () => {
+  execFileSync("npx", ["buf", "build", "-o", image], {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  idp = await startOidcProvider();
+});
+after(async () => {
+  await idp.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function configErrorKey(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return err.key;
+  }
+  assert.fail("expected a ConfigError");
+}
+
+describe("policy", () => {
+  it("a public method needs no token, and a bad token there is not even parsed", async () => {
+    const { step } = await startStep(authConfigFor([idp]));
+    try {
+      assert.deepEqual(await step.check(call(`/${HEALTH}/Check`)), {});
+      assert.deepEqual(await step.check(call(`/${HEALTH}/Check`, "Bearer not-a-jwt")), {});
+      assert.equal(step.stats().verifications, 0);
+    } finally {
+      step.close();
+    }
+  });
+
+  it("a method no rule matches is denied_by_policy (7), token or not", async () => {
+    const { step } = await startStep(authConfigFor([idp]));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read notes:admin" });
+      for (const header of [undefined, bearer(token)]) {
+        const err = await rejection(step.check(call("/other.v1.Other/Call", header)));
+        assert.equal(err.reason, "denied_by_policy");
+        assert.equal(err.code, 7);
+      }
+    } finally {
+      step.close();
+    }
+  });
+
+  it("a missing scope → insufficient_scope (7) with the required scopes in www-authenticate", async () => {
+    const { step } = await startStep(authConfigFor([idp]));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read" });
+      const err = await rejection(step.check(call(`/${NOTES}/DeleteNote`, bearer(token))));
+      assert.equal(err.reason, "insufficient_scope");
+      assert.equal(err.code, 7);
+      assert.equal(
+        err.headers["www-authenticate"],
+        'Bearer realm="grpc-edge", error="insufficient_scope", scope="notes:admin"',
+      );
+      const admin = await idp.mintAccessToken({ scope: "notes:admin" });
+      assert.equal(
+        (await step.check(call(`/${NOTES}/DeleteNote`, bearer(admin))))["x-auth-scopes"],
+        "notes:admin",
+      );
+    } finally {
+      step.close();
+    }
+  });
+
+  it("a rule typo fails start-up when a descriptor set is configured (real buf image)", async () => {
+    const index = loadDescriptorSet(image);
+    assert.ok(index.hasMethod(`/${NOTES}/DeleteNote`));
+    assert.ok(index.hasService(HEALTH));
+    await startStep(authConfigFor([idp], { descriptorSet: image })).then(({ step }) =>
+      step.close(),
+    );
+    for (const [methods, key] of [
+      [[`/${NOTES}/DeleteNotes`], "auth.rules[3].methods[0]"],
+      [["/demo.notes.v1.NoteService/*"], "auth.rules[3].methods[0]"],
+    ] as const) {
+      const config = authConfigFor([idp], { descriptorSet: image });
+      const typo = {
+        ...config,
+        rules: [...config.rules, { methods, policy: "public" as const, scopes: [] }],
+      };
+      await assert.rejects(
+        createAuthStep(typo, { log: captureLog().log }),
+        (err) => err instanceof ConfigError && err.key === key,
+      );
+    }
+  });
+
+  it("a duplicate rule entry and a malformed method path fail start-up naming the key", () => {
+    const issuers = [{ issuer: idp.issuer, audiences: [idp.resource] }];
+    const dup = {
+      issuers,
+      rules: [
+        { methods: [`/${NOTES}/*`], policy: "public" },
+        { methods: [`/${NOTES}/*`], scopes: ["a"] },
+      ],
+    };
+    assert.equal(
+      configErrorKey(() => parseAuthConfig(dup, undefined, dir)),
+      "auth.rules[1].methods[0]",
+    );
+    const bad = { issuers, rules: [{ methods: [`${NOTES}.GetNote`], policy: "public" }] };
+    assert.equal(
+      configErrorKey(() => parseAuthConfig(bad, undefined, dir)),
+      "auth.rules[0].methods[0]",
+    );
+  });
+});
+
+describe("identity and cache", () => {
+  for (const alg of ["ES256", "RS256"] as const) {
+    it(`identity headers for a good ${alg} token`, async () => {
+      const { step } = await startStep(authConfigFor([idp]));
+      try {
+        const token = await idp.mintAccessToken({ scope: "notes:read notes:write", alg });
+        assert.deepEqual(await step.check(call(`/${NOTES}/GetNote`, bearer(token))), {
+          "x-auth-subject": "gateway-tests",
+          "x-auth-issuer": idp.issuer,
+          "x-auth-scopes": "notes:read notes:write",
+          "x-auth-client-id": "gateway-tests",
+        });
+      } finally {
+        step.close();
+      }
+    });
+  }
+
+  it("authorization is forwarded only with forwardAuthorization: true", async () => {
+    const { step } = await startStep(authConfigFor([idp], { forwardAuthorization: true }));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read" });
+      assert.equal(
+        (await step.check(call(`/${NOTES}/GetNote`, `bearer  ${token}`))).authorization,
+        `Bearer ${token}`,
+      );
+    } finally {
+      step.close();
+    }
+  });
+
+  it("a cache hit does not re-verify, scopes are still checked per method, an expired cached token is rejected", async () => {
+    const { step, clock } = await startStep(authConfigFor([idp]));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
+      for (let i = 0; i < 5; i++) await step.check(call(`/${NOTES}/GetNote`, bearer(token)));
+      assert.deepEqual(step.stats(), { verifications: 1, cacheHits: 4, cacheSize: 1 });
+      const err = await rejection(step.check(call(`/${NOTES}/DeleteNote`, bearer(token))));
+      assert.equal(err.reason, "insufficient_scope");
+      clock.advance(60_000 + 31_000); // past exp and the 30 s tolerance
+      assert.equal(
+        (await rejection(step.check(call(`/${NOTES}/GetNote`, bearer(token))))).reason,
+        "token_expired",
+      );
+      assert.equal(
+        step.stats().verifications,
+        2,
+        "the expired entry was not served from the cache",
+      );
+    } finally {
+      step.close();
+    }
+  });
+});
