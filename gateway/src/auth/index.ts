@@ -37,8 +37,9 @@ export interface CallInfo {
 
 /** Counters for logs, metrics and tests. */
 export interface AuthStats {
-  /** Full verifications (signature + claims); cache hits are not counted. */
+  /** Full verifications (signature + claims). */
   readonly verifications: number;
+  /** Calls served by the verified-token cache or an in-flight verification of the same token. */
   readonly cacheHits: number;
   readonly cacheSize: number;
 }
@@ -89,21 +90,29 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
   let verifications = 0;
   let cacheHits = 0;
 
-  const principalFor = async (token: string): Promise<CachedPrincipal> => {
-    const cached = cache.get(token, now());
-    if (cached !== undefined) {
-      cacheHits++;
-      return cached;
-    }
-    verifications++;
+  // Concurrent calls with the same uncached token (a page load firing
+  // several RPCs) share one verification instead of racing N of them.
+  const inflight = new Map<string, Promise<CachedPrincipal>>();
+  const verifyAndCache = async (token: string): Promise<CachedPrincipal> => {
     const verified = await verify(token);
-    const forward = config.forwardAuthorization ? token : undefined;
     const principal = {
       token: verified,
-      headers: identityHeaders(verified.claims, verified.scopes, forward),
+      headers: identityHeaders(verified.claims, verified.scopes),
     };
     cache.set(token, principal, verified.expiresAtMs, now());
     return principal;
+  };
+  const principalFor = (token: string): Promise<CachedPrincipal> => {
+    const cached = cache.get(token, now());
+    const shared = cached === undefined ? inflight.get(token) : undefined;
+    if (cached !== undefined || shared !== undefined) {
+      cacheHits++;
+      return shared ?? Promise.resolve(cached as CachedPrincipal);
+    }
+    verifications++;
+    const pending = verifyAndCache(token).finally(() => inflight.delete(token));
+    inflight.set(token, pending);
+    return pending;
   };
 
   return {
@@ -117,7 +126,10 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
       const principal = await principalFor(token);
       const missing = missingScopes(decision.scopes, principal.token.scopes);
       if (missing.length > 0) throw insufficientScopeError(decision.scopes, missing);
-      return { ...principal.headers };
+      // Added per call, not cached: the cache holds no usable credential.
+      return config.forwardAuthorization
+        ? { ...principal.headers, authorization: `Bearer ${token}` }
+        : { ...principal.headers };
     },
     close() {
       for (const k of keys.values()) k.close();

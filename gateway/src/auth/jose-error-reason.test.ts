@@ -21,6 +21,16 @@ describe("joseErrorReason: one mapping per jose error", () => {
       "malformed_token",
     ],
     ["claim other", claimFailure("sub"), "malformed_token"],
+    [
+      "claim nbf of the wrong type",
+      new jose.JWTClaimValidationFailed("x", claims, "nbf", "invalid"),
+      "malformed_token",
+    ],
+    [
+      "claim aud missing",
+      new jose.JWTClaimValidationFailed("x", claims, "aud", "missing"),
+      "malformed_token",
+    ],
     ["JOSEAlgNotAllowed", new jose.JOSEAlgNotAllowed("x"), "algorithm_not_allowed"],
     ["JWSSignatureVerificationFailed", new jose.JWSSignatureVerificationFailed(), "bad_signature"],
     ["JWKSMultipleMatchingKeys", new jose.JWKSMultipleMatchingKeys(), "bad_signature"],

@@ -1,18 +1,19 @@
 /**
  * The one place where jose errors become gateway reason codes (as
  * connect-node's node-error.ts does for platform errors). It switches on
- * jose's stable `code` (and `claim` for claim failures), never on message
+ * jose's stable `code` (and `reason`, `claim` of claim failures), never on message
  * text. Each mapping has a unit test in jose-error-reason.test.ts.
  *
  * | jose code                             | reason                          |
  * |---------------------------------------|---------------------------------|
  * | ERR_JWT_EXPIRED                       | token_expired                   |
- * | ERR_JWT_CLAIM_VALIDATION_FAILED  nbf  | token_not_yet_valid             |
- * |                                  iat  | token_not_yet_valid             |
- * |                                  iss  | wrong_issuer                    |
- * |                                  aud  | wrong_audience                  |
- * |                                  typ  | wrong_token_type                |
- * |                                  other (exp missing, …) | malformed_token |
+ * | ERR_JWT_CLAIM_VALIDATION_FAILED with  |                                 |
+ * |   reason missing/invalid, any claim   | malformed_token                 |
+ * |   claim nbf or iat                    | token_not_yet_valid             |
+ * |   claim iss                           | wrong_issuer                    |
+ * |   claim aud                           | wrong_audience                  |
+ * |   claim typ                           | wrong_token_type                |
+ * |   any other claim                     | malformed_token                 |
  * | ERR_JOSE_ALG_NOT_ALLOWED              | algorithm_not_allowed           |
  * | ERR_JWS_SIGNATURE_VERIFICATION_FAILED | bad_signature                   |
  * | ERR_JWKS_MULTIPLE_MATCHING_KEYS       | bad_signature (none verified)   |
@@ -28,6 +29,8 @@ import type { Reason } from "../errors.ts";
 interface JoseLike {
   readonly code: string;
   readonly claim?: unknown;
+  /** For claim failures: "missing", "invalid" (wrong type) or "check_failed". */
+  readonly reason?: unknown;
 }
 
 function isJoseError(err: unknown): err is JoseLike {
@@ -65,6 +68,9 @@ const CODE_REASONS: Readonly<Record<string, Reason>> = {
 export function joseErrorReason(err: unknown): Reason {
   if (!isJoseError(err)) return "internal";
   if (err.code === "ERR_JWT_CLAIM_VALIDATION_FAILED") {
+    // A required claim absent, or of the wrong type: the token is malformed,
+    // whatever the claim (e.g. exp missing, nbf a string).
+    if (err.reason === "missing" || err.reason === "invalid") return "malformed_token";
     return (
       (typeof err.claim === "string" ? CLAIM_REASONS[err.claim] : undefined) ?? "malformed_token"
     );

@@ -22,25 +22,19 @@ describe("missingScopes", () => {
 describe("identityHeaders", () => {
   it("maps sub, iss, scopes and client_id (else azp)", () => {
     const claims = { sub: "alice", iss: "https://idp", client_id: "web", azp: "other" };
-    assert.deepEqual(identityHeaders(claims, new Set(["a", "b"]), undefined), {
+    assert.deepEqual(identityHeaders(claims, new Set(["a", "b"])), {
       "x-auth-subject": "alice",
       "x-auth-issuer": "https://idp",
       "x-auth-scopes": "a b",
       "x-auth-client-id": "web",
     });
-    assert.equal(identityHeaders({ azp: "spa" }, new Set(), undefined)["x-auth-client-id"], "spa");
-  });
-
-  it("adds authorization only when forwarding", () => {
-    assert.equal(identityHeaders({}, new Set(), undefined).authorization, undefined);
-    assert.equal(identityHeaders({}, new Set(), "tok").authorization, "Bearer tok");
+    assert.equal(identityHeaders({ azp: "spa" }, new Set())["x-auth-client-id"], "spa");
   });
 
   it("percent-encodes values that are not printable ASCII, so a claim cannot inject a header", () => {
     const h = identityHeaders(
       { sub: "eve\r\nx-auth-scopes: admin", iss: "https://idp/é" },
       new Set(),
-      undefined,
     );
     assert.equal(h["x-auth-subject"], "eve%0D%0Ax-auth-scopes: admin");
     assert.equal(h["x-auth-issuer"], "https://idp/%C3%A9");

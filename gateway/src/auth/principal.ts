@@ -37,12 +37,11 @@ function headerValue(value: string): string {
 /**
  * x-auth-subject (sub), x-auth-issuer (iss), x-auth-scopes (space-separated),
  * x-auth-client-id (client_id, else azp), each only when the claim is
- * present; plus `authorization` when the caller's token is forwarded.
+ * present. (`authorization`, when forwarded, is added per call by index.ts.)
  */
 export function identityHeaders(
   claims: JWTPayload,
   scopes: ReadonlySet<string>,
-  forwardToken: string | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   if (typeof claims.sub === "string") headers["x-auth-subject"] = headerValue(claims.sub);
@@ -50,6 +49,5 @@ export function identityHeaders(
   headers["x-auth-scopes"] = headerValue([...scopes].join(" "));
   const clientId = typeof claims.client_id === "string" ? claims.client_id : claims.azp;
   if (typeof clientId === "string") headers["x-auth-client-id"] = headerValue(clientId);
-  if (forwardToken !== undefined) headers.authorization = `Bearer ${forwardToken}`;
   return headers;
 }

@@ -10,7 +10,9 @@
  * 4. `alg` is in that issuer's allowlist;
  * 5. jose jwtVerify: signature with the issuer's JWKS key for `kid`, then
  *    `typ` (if tokenType is set), `exp` required, `iss` exact, `aud` contains
- *    a configured audience, `nbf`/`exp` with clock tolerance at injected `now`.
+ *    a configured audience, `nbf`/`exp` with clock tolerance at injected `now`;
+ * 6. `iat`, when present, not in the future beyond the tolerance (jose checks
+ *    it only together with maxTokenAge, which would make iat required).
  *
  * Failures are GatewayErrors with the RFC 6750 invalid_token challenge; jose
  * errors are mapped by joseErrorReason only.
@@ -101,6 +103,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new GatewayError(reason, "the token could not be checked", { cause: safeCause(err) });
       }
       throw invalidTokenError(reason, `the token was rejected (${reason})`, safeCause(err));
+    }
+    if (
+      typeof claims.iat === "number" &&
+      claims.iat > options.now() / 1000 + options.clockToleranceSeconds
+    ) {
+      throw invalidTokenError(
+        "token_not_yet_valid",
+        "the token's iat is in the future; check the clocks",
+      );
     }
     return {
       issuer,

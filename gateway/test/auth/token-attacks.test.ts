@@ -145,6 +145,12 @@ describe("token attacks", () => {
     );
   });
 
+  it("iat in the future (an IdP clock ahead, or a forged pre-dated token) → token_not_yet_valid", async () => {
+    const iat = Math.floor(clock.now() / 1000) + 120;
+    const claims = claimsFor(idp, clock.now(), { iat, exp: iat + 3600 });
+    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "token_not_yet_valid");
+  });
+
   it("an ID token or other JWT where an access token (typ at+jwt) is required → wrong_token_type", async () => {
     const token = await signAsIdp(idp.signingKey("RS256"), claimsFor(idp, clock.now()), {
       typ: "JWT",

@@ -1,7 +1,7 @@
 /**
- * Per-method policy, scopes, identity headers and the verified-token cache,
- * end to end through createAuthStep with a real oidc-provider and a real
- * descriptor set built by buf from this repository's protos.
+ * Per-method policy and scopes, end to end through createAuthStep with a
+ * real oidc-provider and a real descriptor set built by buf from this
+ * repository's protos.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -138,60 +138,5 @@ describe("policy", () => {
       configErrorKey(() => parseAuthConfig(bad, undefined, dir)),
       "auth.rules[0].methods[0]",
     );
-  });
-});
-
-describe("identity and cache", () => {
-  for (const alg of ["ES256", "RS256"] as const) {
-    it(`identity headers for a good ${alg} token`, async () => {
-      const { step } = await startStep(authConfigFor([idp]));
-      try {
-        const token = await idp.mintAccessToken({ scope: "notes:read notes:write", alg });
-        assert.deepEqual(await step.check(call(`/${NOTES}/GetNote`, bearer(token))), {
-          "x-auth-subject": "gateway-tests",
-          "x-auth-issuer": idp.issuer,
-          "x-auth-scopes": "notes:read notes:write",
-          "x-auth-client-id": "gateway-tests",
-        });
-      } finally {
-        step.close();
-      }
-    });
-  }
-
-  it("authorization is forwarded only with forwardAuthorization: true", async () => {
-    const { step } = await startStep(authConfigFor([idp], { forwardAuthorization: true }));
-    try {
-      const token = await idp.mintAccessToken({ scope: "notes:read" });
-      assert.equal(
-        (await step.check(call(`/${NOTES}/GetNote`, `bearer  ${token}`))).authorization,
-        `Bearer ${token}`,
-      );
-    } finally {
-      step.close();
-    }
-  });
-
-  it("a cache hit does not re-verify, scopes are still checked per method, an expired cached token is rejected", async () => {
-    const { step, clock } = await startStep(authConfigFor([idp]));
-    try {
-      const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
-      for (let i = 0; i < 5; i++) await step.check(call(`/${NOTES}/GetNote`, bearer(token)));
-      assert.deepEqual(step.stats(), { verifications: 1, cacheHits: 4, cacheSize: 1 });
-      const err = await rejection(step.check(call(`/${NOTES}/DeleteNote`, bearer(token))));
-      assert.equal(err.reason, "insufficient_scope");
-      clock.advance(60_000 + 31_000); // past exp and the 30 s tolerance
-      assert.equal(
-        (await rejection(step.check(call(`/${NOTES}/GetNote`, bearer(token))))).reason,
-        "token_expired",
-      );
-      assert.equal(
-        step.stats().verifications,
-        2,
-        "the expired entry was not served from the cache",
-      );
-    } finally {
-      step.close();
-    }
   });
 });
