@@ -30,6 +30,7 @@ export const configKeys: KeyNode = {
   ],
   limits: { maxMessageBytes: "leaf", maxTimeoutMs: "leaf", drainTimeoutMs: "leaf" },
   log: { level: "leaf" },
+  admin: { host: "leaf", port: "leaf" },
   reload: { intervalMs: "leaf" },
   auth: {
     issuers: [

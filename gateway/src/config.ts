@@ -47,6 +47,8 @@ export interface GatewayConfig {
     readonly drainTimeoutMs: number;
   };
   readonly log: { readonly level: string };
+  /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
+  readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
   /** The raw auth section and descriptorSet, validated by the auth step. */
   readonly auth: unknown;
@@ -152,6 +154,13 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
         "silent",
       ]),
     },
+    admin:
+      raw.admin === undefined || raw.admin === null
+        ? undefined
+        : {
+            host: v.string(v.section(raw, "admin"), "admin.host", "127.0.0.1"),
+            port: v.int(v.section(raw, "admin"), "admin.port", 9901, 0, 65535),
+          },
     reload: {
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
     },

@@ -79,7 +79,7 @@ export function relay(options: RelayOptions): RelayHandle {
   } catch (err) {
     failure = errorFromUpstreamFailure(err, upstreamName);
     response.fail(failure);
-    finish();
+    queueMicrotask(finish); // after the caller has registered the handle
     return { abort() {} };
   }
 

@@ -11,18 +11,20 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from "fastify";
+import type { Registry } from "prom-client";
+import { createAdminEndpoints } from "./admin.ts";
 import { type CallAuthorizer, createCallAuthorizer } from "./authentication.ts";
+import { recordCall } from "./call-record.ts";
 import type { GatewayConfig } from "./config.ts";
 import { registerCors } from "./cors.ts";
 import { GatewayError, toGatewayError } from "./errors.ts";
-import { codeName } from "./grpc-status.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
 import { buildUpstreamHeaders } from "./header-rewrite.ts";
-import { registerHealthRoutes } from "./health.ts";
 import { loggerOptions } from "./logging.ts";
+import { createMetrics } from "./metrics.ts";
 import { acceptsTextOnly, parseWebContentType } from "./protocol.ts";
 import { type RelayHandle, type RelayOutcome, relay } from "./relay.ts";
-import { createRouter, type MethodPath, parseMethodPath } from "./routing.ts";
+import { createRouter, parseMethodPath } from "./routing.ts";
 import { readListenerTls } from "./tls-material.ts";
 import { createUpstreamPools, type UpstreamPools } from "./upstream-pools.ts";
 import { WebResponse } from "./web-response.ts";
@@ -31,9 +33,11 @@ export interface Gateway {
   readonly app: FastifyInstance;
   readonly log: FastifyBaseLogger;
   /** Starts listening; resolves with the bound address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  listen(): Promise<{ host: string; port: number; url: string; adminUrl: string | undefined }>;
   /** Stops accepting, drains in-flight calls up to drainTimeoutMs, then cancels them (14). */
   close(): Promise<void>;
+  /** Prometheus registry (GET /metrics renders it). */
+  readonly metrics: Registry;
   /** Calls in flight now. */
   activeCalls(): number;
 }
@@ -71,11 +75,17 @@ export async function createGateway(
     pools.list.map((pool, i) => ({ services: config.upstreams[i]?.services ?? [], target: pool })),
   );
   const authorizer: CallAuthorizer = await createCallAuthorizer(config, log);
+  const metrics = createMetrics(pools.list);
   const inFlight = new Set<RelayHandle>();
   let draining = false;
 
   await registerCors(app, config.cors);
-  registerHealthRoutes(app, pools.list, () => draining);
+  const admin = createAdminEndpoints(config, app, {
+    registry: metrics.registry,
+    pools: pools.list,
+    isDraining: () => draining,
+    log,
+  });
   // The body is relayed as a stream by the call handler, never parsed.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, _payload, done) => done(null));
@@ -104,18 +114,20 @@ export async function createGateway(
       text: protocol.text || acceptsTextOnly(req.headers.accept),
       baseHeaders,
     });
-    let method: MethodPath | undefined;
+    let route = { service: "unknown", method: "unknown" };
+    let path = req.url ?? "";
     let upstream: string | undefined;
-    const logCall = (
-      outcome: RelayOutcome | { bytesIn: number; error: GatewayError; clientCancelled: false },
-    ) => {
-      accessLog(request.log, {
-        method: method?.path ?? req.url ?? "",
+    let relayed = false;
+    const finishCall = (outcome: RelayOutcome) => {
+      recordCall(request.log, metrics, {
+        path,
+        ...route,
         upstream,
-        grpcStatus: outcome.clientCancelled ? 1 : response.grpcStatus,
+        grpcStatus: outcome.clientCancelled ? 1 : (response.grpcStatus ?? 2),
         reason: outcome.error?.reason,
         cause: outcome.error?.cause,
         clientCancelled: outcome.clientCancelled,
+        relayed,
         durationMs: performance.now() - started,
         bytesIn: outcome.bytesIn,
         bytesOut: response.bytesOut,
@@ -123,9 +135,11 @@ export async function createGateway(
     };
     try {
       if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
-      method = parseMethodPath(req.url ?? "");
+      const method = parseMethodPath(req.url ?? "");
+      path = method.path;
       const pool = router.route(method.service);
       upstream = pool.name;
+      route = metrics.labels(method.service, method.method);
       authorizer.checkMethodExists(method);
       const timeout = parseGrpcTimeout(headerValue(req.headers, "grpc-timeout"));
       const identity = await authorizer.check(method, req.headers);
@@ -139,6 +153,8 @@ export async function createGateway(
         remoteAddress: request.ip === "" ? undefined : request.ip,
         forwardedProto: listenerTls === undefined ? "http" : "https",
       });
+      relayed = true;
+      metrics.callStarted(route.service, route.method);
       const handle = relay({
         req,
         response,
@@ -150,14 +166,14 @@ export async function createGateway(
           timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs),
         onFinish: (outcome) => {
           inFlight.delete(handle);
-          logCall(outcome);
+          finishCall(outcome);
         },
       });
       inFlight.add(handle);
     } catch (err) {
       const error = toGatewayError(err);
       response.fail(error);
-      logCall({ bytesIn: 0, error, clientCancelled: false });
+      finishCall({ bytesIn: 0, error, clientCancelled: false });
     }
   }
 
@@ -175,11 +191,12 @@ export async function createGateway(
         : config.listen.host;
       if (listenerTls !== undefined && config.listen.tls !== undefined)
         pools.watchListener(config.listen.tls);
-      return { host: config.listen.host, port, url: `${scheme}://${host}:${port}` };
+      const adminUrl = await admin.listen();
+      return { host: config.listen.host, port, url: `${scheme}://${host}:${port}`, adminUrl };
     },
     async close() {
       draining = true;
-      const closed = app.close();
+      const closed = Promise.all([app.close(), admin.close()]);
       const deadline = Date.now() + config.limits.drainTimeoutMs;
       while (inFlight.size > 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 25));
@@ -193,6 +210,7 @@ export async function createGateway(
       await closed;
     },
     activeCalls: () => inFlight.size,
+    metrics: metrics.registry,
   };
 }
 
@@ -225,34 +243,4 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 /** A client-sent x-request-id is kept when it is short and printable. */
 function validRequestId(value: string | string[] | undefined): string | undefined {
   return typeof value === "string" && /^[\w.:-]{1,128}$/.test(value) ? value : undefined;
-}
-
-interface AccessRecord {
-  method: string;
-  upstream: string | undefined;
-  grpcStatus: number | undefined;
-  reason: string | undefined;
-  cause: unknown;
-  clientCancelled: boolean;
-  durationMs: number;
-  bytesIn: number;
-  bytesOut: number;
-}
-
-/** The one access line per call (issue: method, grpc-status, duration, bytes). */
-function accessLog(log: FastifyBaseLogger, record: AccessRecord): void {
-  const { cause, ...fields } = record;
-  const status = record.grpcStatus ?? 2;
-  log.info(
-    {
-      ...fields,
-      grpcStatus: status,
-      grpcCode: codeName(status),
-      durationMs: Math.round(record.durationMs * 1000) / 1000,
-      ...(cause === undefined
-        ? {}
-        : { cause: cause instanceof Error ? cause.message : String(cause) }),
-    },
-    "call",
-  );
 }

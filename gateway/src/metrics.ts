@@ -1,0 +1,129 @@
+/**
+ * Prometheus metrics (prom-client) for what an operator asks first: calls
+ * by method and status, latency, bytes, auth failures by reason, streams in
+ * flight, upstream sessions. Label values come from a bounded set: methods
+ * the gateway cannot route are counted as "unknown", and past
+ * MAX_METHOD_LABELS distinct methods as "other", so a client cannot grow
+ * the series without limit.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { codeName } from "./grpc-status.ts";
+import type { UpstreamPool } from "./upstream-pool.ts";
+
+const MAX_METHOD_LABELS = 2000;
+
+export interface CallMetric {
+  readonly service: string;
+  readonly method: string;
+  /** Whether the call reached the relay (and so counted as active). */
+  readonly relayed: boolean;
+  readonly grpcStatus: number;
+  readonly reason: string | undefined;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  callStarted(service: string, method: string): void;
+  callFinished(call: CallMetric): void;
+  /** The route labels for a method, bounded (see above). */
+  labels(service: string, method: string): { service: string; method: string };
+}
+
+const AUTH_REASONS = new Set([
+  "missing_token",
+  "malformed_token",
+  "token_too_large",
+  "token_expired",
+  "token_not_yet_valid",
+  "wrong_issuer",
+  "wrong_audience",
+  "unknown_key",
+  "bad_signature",
+  "algorithm_not_allowed",
+  "wrong_token_type",
+  "jwks_unavailable",
+  "insufficient_scope",
+  "denied_by_policy",
+]);
+
+export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
+  const registry = new Registry();
+  const seen = new Set<string>();
+  const calls = new Counter({
+    name: "grpc_edge_calls_total",
+    help: "Calls finished, by service, method, gRPC status and gateway reason",
+    labelNames: ["service", "method", "grpc_code", "reason"] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "grpc_edge_call_duration_seconds",
+    help: "Call duration from request to the end of the response",
+    labelNames: ["service", "method"] as const,
+    buckets: [
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+    ],
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: "grpc_edge_bytes_total",
+    help: "Body bytes relayed, by direction (in: from browsers, out: to browsers)",
+    labelNames: ["service", "method", "direction"] as const,
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: "grpc_edge_auth_failures_total",
+    help: "Calls refused by authentication or authorization, by reason code",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const active = new Gauge({
+    name: "grpc_edge_active_calls",
+    help: "Calls (unary and streams) in flight",
+    labelNames: ["service", "method"] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "grpc_edge_upstream_sessions",
+    help: "HTTP/2 sessions to each upstream, by state",
+    labelNames: ["upstream", "state"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const pool of pools) {
+        const counts = { connecting: 0, ready: 0, draining: 0 };
+        for (const state of pool.sessionStates()) counts[state]++;
+        for (const [state, n] of Object.entries(counts))
+          this.set({ upstream: pool.name, state }, n);
+      }
+    },
+  });
+
+  const labels = (service: string, method: string) => {
+    const key = `${service}/${method}`;
+    if (seen.has(key)) return { service, method };
+    if (seen.size >= MAX_METHOD_LABELS) return { service: "other", method: "other" };
+    seen.add(key);
+    return { service, method };
+  };
+
+  return {
+    registry,
+    labels,
+    callStarted(service, method) {
+      active.inc(labels(service, method));
+    },
+    callFinished(call) {
+      const route = { service: call.service, method: call.method };
+      if (call.relayed) active.dec(route);
+      calls.inc({ ...route, grpc_code: codeName(call.grpcStatus), reason: call.reason ?? "" });
+      duration.observe(route, call.durationMs / 1000);
+      bytes.inc({ ...route, direction: "in" }, call.bytesIn);
+      bytes.inc({ ...route, direction: "out" }, call.bytesOut);
+      if (call.reason !== undefined && AUTH_REASONS.has(call.reason))
+        authFailures.inc({ reason: call.reason });
+    },
+  };
+}
