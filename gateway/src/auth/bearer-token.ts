@@ -33,7 +33,8 @@ export function extractBearerToken(
   const space = trimmed.search(/[ \t]/);
   const scheme = space === -1 ? trimmed : trimmed.slice(0, space);
   if (scheme.toLowerCase() !== "bearer") {
-    throw missingTokenError("the authorization scheme must be Bearer");
+    const dpop = scheme.toLowerCase() === "dpop" ? " (DPoP is not supported yet)" : "";
+    throw missingTokenError(`the authorization scheme must be Bearer${dpop}`);
   }
   const token = space === -1 ? "" : trimmed.slice(space + 1).trim();
   if (token === "") {

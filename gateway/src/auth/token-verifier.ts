@@ -12,7 +12,11 @@
  *    `typ` (if tokenType is set), `exp` required, `iss` exact, `aud` contains
  *    a configured audience, `nbf`/`exp` with clock tolerance at injected `now`;
  * 6. `iat`, when present, not in the future beyond the tolerance (jose checks
- *    it only together with maxTokenAge, which would make iat required).
+ *    it only together with maxTokenAge, which would make iat required);
+ * 7. no sender constraint: a token bound to a key (`cnf.jkt`, RFC 9449 DPoP)
+ *    or a client certificate (`cnf.x5t#S256`, RFC 8705) is not a bearer
+ *    token; accepting it as one would let a thief replay it without the
+ *    key. DPoP proofs are not verified yet, so such tokens are refused.
  *
  * Failures are GatewayErrors with the RFC 6750 invalid_token challenge; jose
  * errors are mapped by joseErrorReason only.
@@ -113,6 +117,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         "the token's iat is in the future; check the clocks",
       );
     }
+    if (isSenderConstrained(claims.cnf)) {
+      throw invalidTokenError(
+        "wrong_token_type",
+        "the token is bound to a key (cnf); it is not accepted as a bearer token",
+      );
+    }
     return {
       issuer,
       claims,
@@ -120,6 +130,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       expiresAtMs: (claims.exp as number) * 1000,
     };
   };
+}
+
+function isSenderConstrained(cnf: unknown): boolean {
+  return typeof cnf === "object" && cnf !== null && ("jkt" in cnf || "x5t#S256" in cnf);
 }
 
 function describeAlg(alg: unknown): string {

@@ -1,0 +1,82 @@
+/**
+ * Token lifetime checks (exp, nbf, iat) with the injected clock, against a
+ * real oidc-provider: a stolen token must stop working when it expires, and
+ * a pre-dated one must not work early.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { AuthStep } from "../../src/auth/index.ts";
+import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
+import {
+  authConfigFor,
+  bearer,
+  type Clock,
+  call,
+  claimsFor,
+  NOTES,
+  rejection,
+  signAsIdp,
+  startStep,
+} from "./harness.ts";
+
+const GET = `/${NOTES}/GetNote`;
+const challengeFor = (reason: string) =>
+  `Bearer realm="grpc-edge", error="invalid_token", error_description="${reason}"`;
+
+let idp: TestOidcProvider;
+let step: AuthStep;
+let clock: Clock;
+
+before(async () => {
+  idp = await startOidcProvider();
+  ({ step, clock } = await startStep(authConfigFor([idp])));
+});
+
+after(async () => {
+  step.close();
+  await idp.close();
+});
+
+async function expectRejected(token: string, reason: string) {
+  const err = await rejection(step.check(call(GET, bearer(token))));
+  assert.equal(err.reason, reason);
+  assert.equal(err.code, 16);
+  assert.equal(err.headers["www-authenticate"], challengeFor(reason));
+}
+
+describe("token lifetime", () => {
+  it("an expired token (injected now past exp + tolerance) → token_expired; within tolerance it passes", async () => {
+    const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
+    const late = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
+    const started = await startStep(authConfigFor([idp]));
+    try {
+      started.clock.advance(60_000 + 20_000); // 20 s past exp, tolerance 30 s
+      await started.step.check(call(GET, bearer(late)));
+      started.clock.advance(15_000); // 35 s past exp
+      const err = await rejection(started.step.check(call(GET, bearer(token))));
+      assert.equal(err.reason, "token_expired");
+      assert.equal(err.headers["www-authenticate"], challengeFor("token_expired"));
+    } finally {
+      started.step.close();
+    }
+  });
+
+  it("nbf in the future (beyond tolerance) → token_not_yet_valid", async () => {
+    const nbf = Math.floor(clock.now() / 1000) + 120;
+    await expectRejected(
+      await signAsIdp(idp.signingKey("ES256"), claimsFor(idp, clock.now(), { nbf })),
+      "token_not_yet_valid",
+    );
+  });
+
+  it("iat in the future (an IdP clock ahead, or a forged pre-dated token) → token_not_yet_valid", async () => {
+    const iat = Math.floor(clock.now() / 1000) + 120;
+    const claims = claimsFor(idp, clock.now(), { iat, exp: iat + 3600 });
+    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "token_not_yet_valid");
+  });
+
+  it("a token without exp (would never expire) → malformed_token", async () => {
+    const { exp: _exp, ...claims } = claimsFor(idp, clock.now());
+    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "malformed_token");
+  });
+});
