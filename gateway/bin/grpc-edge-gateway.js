@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Runs the built CLI (dist/); in the repository before a build, the sources.
+// In a checkout of the repository the TypeScript sources run directly (Node 24
+// strips types), so the CLI is never an outdated build; the published package
+// and the container image ship only dist/.
 import { existsSync } from "node:fs";
 
-const built = new URL("../dist/main.js", import.meta.url);
-const { main } = await import(
-  existsSync(built) ? built.href : new URL("../src/main.ts", import.meta.url).href
-);
+const source = new URL("../src/main.ts", import.meta.url);
+const entry = existsSync(source) ? source : new URL("../dist/main.js", import.meta.url);
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv.slice(2), process.env);

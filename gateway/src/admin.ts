@@ -1,12 +1,15 @@
 /**
  * Operator endpoints: /metrics (Prometheus text format), /healthz, /readyz.
  * They live on the main listener, or on their own listener when `admin.port`
- * is set (so the edge does not expose them).
+ * is set (so the edge does not expose them). With `workers` > 1 every worker
+ * answers /metrics with the sum over the cluster.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import { clusterMetricsSource, isClusterWorker } from "./cluster.ts";
 import type { GatewayConfig } from "./config.ts";
 import { registerHealthRoutes } from "./health.ts";
+import { quietRequestLogs } from "./logging.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
 
 export interface AdminEndpoints {
@@ -14,43 +17,40 @@ export interface AdminEndpoints {
   close(): Promise<void>;
 }
 
-function registerRoutes(
-  app: FastifyInstance,
-  registry: Registry,
-  pools: readonly UpstreamPool[],
-  isDraining: () => boolean,
-): void {
-  registerHealthRoutes(app, pools, isDraining);
-  app.get("/metrics", async (_request, reply) => {
-    reply.header("content-type", registry.contentType);
-    return registry.metrics();
-  });
+export interface AdminDeps {
+  readonly registry: Registry;
+  readonly pools: readonly UpstreamPool[];
+  readonly isDraining: () => boolean;
+  readonly log: FastifyBaseLogger;
 }
 
 export function createAdminEndpoints(
   config: GatewayConfig,
   main: FastifyInstance,
-  deps: {
-    registry: Registry;
-    pools: readonly UpstreamPool[];
-    isDraining: () => boolean;
-    log: FastifyBaseLogger;
-  },
+  deps: AdminDeps,
 ): AdminEndpoints {
+  const metricsText = isClusterWorker()
+    ? clusterMetricsSource(deps.registry)
+    : () => deps.registry.metrics();
+  const register = (app: FastifyInstance) => {
+    registerHealthRoutes(app, deps.pools, deps.isDraining);
+    app.get("/metrics", async (_request, reply) => {
+      reply.header("content-type", deps.registry.contentType);
+      return metricsText();
+    });
+  };
   if (config.admin === undefined) {
-    registerRoutes(main, deps.registry, deps.pools, deps.isDraining);
+    register(main);
     return { listen: async () => undefined, close: async () => {} };
   }
   const { host, port } = config.admin;
   const admin = Fastify({
     loggerInstance: deps.log.child({ listener: "admin" }),
-    disableRequestLogging: true,
+    logController: quietRequestLogs(),
   });
-  registerRoutes(admin as unknown as FastifyInstance, deps.registry, deps.pools, deps.isDraining);
+  register(admin as unknown as FastifyInstance);
   return {
-    async listen() {
-      return admin.listen({ host, port });
-    },
+    listen: () => admin.listen({ host, port }),
     close: () => admin.close(),
   };
 }

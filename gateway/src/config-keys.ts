@@ -43,6 +43,7 @@ export const configKeys: KeyNode = {
     maxTokenBytes: "leaf",
   },
   descriptorSet: "leaf",
+  workers: "leaf",
 };
 
 /** camelCase → SNAKE_CASE, as in environment variable names. */

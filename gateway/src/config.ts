@@ -4,6 +4,7 @@
  * the key and the fix. Relative file paths resolve against the config file.
  */
 import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./config-error.ts";
@@ -53,6 +54,8 @@ export interface GatewayConfig {
   /** The raw auth section and descriptorSet, validated by the auth step. */
   readonly auth: unknown;
   readonly descriptorSet: unknown;
+  /** Gateway processes (Node cluster); 1 = no cluster. */
+  readonly workers: number;
   /** Directory relative paths resolve against. */
   readonly baseDir: string;
 }
@@ -164,10 +167,23 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
     reload: {
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
     },
+    workers: readWorkers(raw.workers),
     auth: raw.auth,
     descriptorSet: raw.descriptorSet,
     baseDir,
   };
+}
+
+/** `workers`: a count, or "auto" for one per available core. */
+function readWorkers(value: unknown): number {
+  if (value === undefined || value === null) return 1;
+  if (value === "auto") return availableParallelism();
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 1024)
+    return value;
+  throw new ConfigError(
+    "workers",
+    `must be a whole number from 1 to 1024 or "auto" (got ${JSON.stringify(value)})`,
+  );
 }
 
 /** Typed reads that name the key on failure. */

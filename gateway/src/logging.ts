@@ -3,7 +3,7 @@
  * line: the request serializer keeps only what the access line needs, and
  * redaction covers the header paths in case a header object is logged.
  */
-import type { FastifyServerOptions } from "fastify";
+import { type FastifyServerOptions, LogController } from "fastify";
 
 export const REDACT_PATHS = [
   "req.headers.authorization",
@@ -27,4 +27,12 @@ export function loggerOptions(level: string): NonNullable<FastifyServerOptions["
       }),
     },
   };
+}
+
+/**
+ * Fastify's own per-request lines are off: the gateway writes one access
+ * line per call itself (call-record.ts), with the gRPC status in it.
+ */
+export function quietRequestLogs(): LogController {
+  return new LogController({ disableRequestLogging: true });
 }

@@ -3,7 +3,9 @@
  * reads process.env and argv, handles signals and exits.
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "./config.ts";
+import pino from "pino";
+import { isClusterPrimary, isClusterWorker, runPrimary } from "./cluster.ts";
+import { type GatewayConfig, loadConfig } from "./config.ts";
 import { ConfigError } from "./config-error.ts";
 import { createGateway } from "./server.ts";
 
@@ -39,14 +41,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stdout.write(USAGE);
     return 0;
   }
-  let gateway: Awaited<ReturnType<typeof createGateway>>;
+  let config: GatewayConfig;
   try {
-    const config = loadConfig(values.config ?? env.GATEWAY_CONFIG, env);
-    if (values.check === true) {
-      process.stdout.write("config ok\n");
-      return 0;
-    }
-    gateway = await createGateway(config);
+    config = loadConfig(values.config ?? env.GATEWAY_CONFIG, env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -54,8 +51,30 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     }
     throw err;
   }
-  const { url } = await gateway.listen();
-  gateway.log.info({ url }, "grpc-edge gateway listening");
+  if (values.check === true) {
+    process.stdout.write("config ok\n");
+    return 0;
+  }
+  if (config.workers > 1 && isClusterPrimary()) {
+    return runPrimary(config.workers, pino({ level: config.log.level }));
+  }
+  return serve(config);
+}
+
+/** One gateway process: listen, then drain on SIGTERM/SIGINT. */
+async function serve(config: GatewayConfig): Promise<number> {
+  let gateway: Awaited<ReturnType<typeof createGateway>>;
+  try {
+    gateway = await createGateway(config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 78;
+    }
+    throw err;
+  }
+  const { url, adminUrl } = await gateway.listen();
+  gateway.log.info({ url, adminUrl, pid: process.pid }, "grpc-edge gateway listening");
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       gateway.log.info(
@@ -70,5 +89,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
   });
+  // A cluster worker's IPC channel would keep it alive after the drain.
+  if (isClusterWorker()) process.disconnect();
   return 0;
 }

@@ -176,8 +176,9 @@ export function relay(options: RelayOptions): RelayHandle {
   });
   // 'end' comes after every buffered 'data', so the trailer frame is last.
   stream.on("end", () => {
-    if (done) return;
-    if (trailers === undefined || trailers["grpc-status"] === undefined) {
+    // Without trailers, 'close' decides: an RST_STREAM also ends the readable side.
+    if (done || trailers === undefined) return;
+    if (trailers["grpc-status"] === undefined) {
       abort(
         new GatewayError(
           "upstream_missing_status",

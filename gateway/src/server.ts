@@ -20,7 +20,7 @@ import { registerCors } from "./cors.ts";
 import { GatewayError, toGatewayError } from "./errors.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
 import { buildUpstreamHeaders } from "./header-rewrite.ts";
-import { loggerOptions } from "./logging.ts";
+import { loggerOptions, quietRequestLogs } from "./logging.ts";
 import { createMetrics } from "./metrics.ts";
 import { acceptsTextOnly, parseWebContentType } from "./protocol.ts";
 import { type RelayHandle, type RelayOutcome, relay } from "./relay.ts";
@@ -62,7 +62,7 @@ export async function createGateway(
     ...(listenerTls === undefined
       ? {}
       : { http2: true, https: { allowHTTP1: true, cert: listenerTls.cert, key: listenerTls.key } }),
-    disableRequestLogging: true, // one access line per call, written by the gateway
+    logController: quietRequestLogs(), // one access line per call, written by the gateway
     genReqId: (req: { headers: IncomingHttpHeaders }) =>
       validRequestId(req.headers["x-request-id"]) ?? randomUUID(),
     bodyLimit: config.limits.maxMessageBytes,

@@ -1,0 +1,137 @@
+// The CLI as platform teams run it: a config file, GATEWAY_* overrides,
+// exit code 78 naming the bad key, SIGTERM, and `workers` > 1 with metrics
+// summed over the cluster.
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { stringify } from "yaml";
+import { postGrpcWeb } from "./support/http.ts";
+import { grpcFrame, type RawUpstream, startRawUpstream } from "./support/raw-upstream.ts";
+import { gatewayConfig, testPki } from "./support/stack.ts";
+
+const BIN = new URL("../bin/grpc-edge-gateway.js", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "gw-cli-"));
+const children: ChildProcess[] = [];
+
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--conditions=source", BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+async function waitForOutput(
+  output: () => string,
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = output().match(pattern);
+    if (match !== null) return match;
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in output:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("grpc-edge-gateway CLI", () => {
+  let upstream: RawUpstream;
+  let configFile: string;
+
+  before(async () => {
+    const pki = await testPki();
+    upstream = await startRawUpstream({
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      handle: ({ stream }) => {
+        stream.respond(
+          { ":status": 200, "content-type": "application/grpc" },
+          { waitForTrailers: true },
+        );
+        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+        stream.end(grpcFrame(new Uint8Array([1])));
+      },
+    });
+    configFile = join(dir, "gateway.yaml");
+    writeFileSync(
+      configFile,
+      stringify({ ...gatewayConfig(pki, upstream.url), listen: { host: "127.0.0.1", port: 0 } }),
+    );
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+    await upstream.close();
+  });
+
+  it("exits 78 naming the key of a bad config", async () => {
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "limits: { maxMesageBytes: 1 }\n");
+    const { exited, output } = run(["--config", bad]);
+    assert.equal(await exited, 78);
+    assert.match(output(), /limits\.maxMesageBytes: unknown key; did you mean "maxMessageBytes"\?/);
+  });
+
+  it("exits 78 for a GATEWAY_* variable that matches no key", async () => {
+    const { exited, output } = run(["--config", configFile], { GATEWAY_LISTEN_PROT: "1" });
+    assert.equal(await exited, 78);
+    assert.match(output(), /GATEWAY_LISTEN_PROT/);
+  });
+
+  it("serves, warns that auth is off, and drains on SIGTERM", async () => {
+    const { child, exited, output } = run(["--config", configFile]);
+    const [, url] = await waitForOutput(output, /"url":"(http:\/\/[^"]+)"/);
+    assert.match(output(), /no `auth` section: every method is allowed/);
+    const res = await postGrpcWeb(
+      url as string,
+      "/demo.notes.v1.NotesService/Echo",
+      grpcFrame(new Uint8Array(0)),
+    );
+    assert.equal(res.status, 200);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+
+  it("runs `workers: 2` and sums /metrics over the cluster", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const { child, exited, output } = run(["--config", configFile], {
+      GATEWAY_WORKERS: "2",
+      GATEWAY_LISTEN_PORT: String(port),
+    });
+    await waitForOutput(output, /gateway listening[\s\S]*gateway listening/);
+    const url = `http://127.0.0.1:${port}`;
+    const calls = 20;
+    for (let i = 0; i < calls; i++) {
+      const res = await postGrpcWeb(
+        url,
+        "/demo.notes.v1.NotesService/Echo",
+        grpcFrame(new Uint8Array(0)),
+        { connection: "close" },
+      );
+      assert.equal(res.status, 200);
+    }
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const match = metrics.match(
+      /grpc_edge_calls_total\{[^}]*method="Echo"[^}]*grpc_code="ok"[^}]*\} (\d+)/,
+    );
+    assert.equal(Number(match?.[1]), calls, metrics.slice(0, 2000));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+  });
+});

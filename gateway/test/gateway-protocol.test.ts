@@ -1,0 +1,255 @@
+// DESIGN.md's gRPC-Web checklist, case by case, with raw HTTP requests from
+// the browser side and a scriptable HTTP/2 + mTLS upstream on the other.
+import assert from "node:assert/strict";
+import { constants } from "node:http2";
+import { after, before, describe, it } from "node:test";
+import { startGateway, type TestGateway } from "./support/gateway.ts";
+import { parseWebBody, postGrpcWeb } from "./support/http.ts";
+import {
+  grpcFrame,
+  type RawCall,
+  type RawUpstream,
+  startRawUpstream,
+} from "./support/raw-upstream.ts";
+import { gatewayConfig, type TestPki, testPki } from "./support/stack.ts";
+
+const PATH = "/demo.notes.v1.NotesService/Echo";
+const MESSAGE = grpcFrame(new Uint8Array([10, 3, 1, 2, 3]));
+
+describe("gRPC-Web protocol cases", () => {
+  let pki: TestPki;
+  let upstream: RawUpstream;
+  let gw: TestGateway;
+  let handler: (call: RawCall) => void = () => {};
+
+  before(async () => {
+    pki = await testPki();
+    upstream = await startRawUpstream({
+      ca: pki.ca,
+      cert: pki.serverCert,
+      key: pki.serverKey,
+      handle: (call) => handler(call),
+    });
+    gw = await startGateway(
+      gatewayConfig(pki, upstream.url, { limits: { maxMessageBytes: 1024, maxTimeoutMs: 300 } }),
+    );
+  });
+  after(async () => {
+    await gw.close();
+    await upstream.close();
+  });
+
+  const okReply = (call: RawCall, body: Buffer = MESSAGE) => {
+    call.stream.respond(
+      { ":status": 200, "content-type": "application/grpc" },
+      { waitForTrailers: true },
+    );
+    call.stream.on("wantTrailers", () =>
+      call.stream.sendTrailers({ "grpc-status": "0", "x-trailer": "t" }),
+    );
+    call.stream.end(body);
+  };
+
+  it("answers 415 with CORS headers for a body that is not gRPC-Web", async () => {
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, {
+      "content-type": "application/json",
+      origin: "http://localhost:5173",
+    });
+    assert.equal(res.status, 415);
+    assert.equal(res.headers["access-control-allow-origin"], "http://localhost:5173");
+    assert.equal(res.headers["grpc-edge-reason"], "unsupported_media_type");
+  });
+
+  it("relays a data frame and the trailer frame, binary", async () => {
+    handler = (call) => okReply(call);
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["content-type"], "application/grpc-web+proto");
+    const body = parseWebBody(res.body);
+    assert.deepEqual(body.messages, [MESSAGE.subarray(5)]);
+    assert.equal(body.trailers["grpc-status"], "0");
+    assert.equal(body.trailers["x-trailer"], "t");
+  });
+
+  it("decodes grpc-web-text in, and base64s every chunk out, trailer frame included", async () => {
+    let received: Buffer | undefined;
+    handler = async (call) => {
+      received = await call.body();
+      okReply(call);
+    };
+    // Two frames encoded one by one: padding in the middle of the body.
+    const text = Buffer.from(
+      MESSAGE.toString("base64") + grpcFrame(new Uint8Array([1])).toString("base64"),
+    );
+    const res = await postGrpcWeb(gw.url, PATH, text, {
+      "content-type": "application/grpc-web-text",
+    });
+    assert.deepEqual(received, Buffer.concat([MESSAGE, grpcFrame(new Uint8Array([1]))]));
+    assert.equal(res.headers["content-type"], "application/grpc-web-text+proto");
+    assert.match(res.body.toString("latin1"), /^[A-Za-z0-9+/=]+$/);
+    const body = parseWebBody(res.body, true);
+    assert.deepEqual(body.messages, [MESSAGE.subarray(5)]);
+    assert.equal(body.trailers["grpc-status"], "0");
+  });
+
+  it("rejects invalid base64 cleanly", async () => {
+    handler = (call) => okReply(call);
+    const res = await postGrpcWeb(gw.url, PATH, Buffer.from("AAAA*AAA"), {
+      "content-type": "application/grpc-web-text",
+    });
+    assert.equal(
+      res.headers["grpc-edge-reason"] ?? parseWebBody(res.body, true).trailers["grpc-edge-reason"],
+      "invalid_base64",
+    );
+  });
+
+  it("keeps a trailers-only reply in the headers, with an empty body", async () => {
+    handler = (call) =>
+      call.stream.respond(
+        {
+          ":status": 200,
+          "content-type": "application/grpc",
+          "grpc-status": "7",
+          "grpc-message": "denied",
+        },
+        { endStream: true },
+      );
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+    assert.equal(res.headers["grpc-status"], "7");
+    assert.equal(res.headers["grpc-message"], "denied");
+    assert.equal(res.body.length, 0);
+  });
+
+  it("synthesizes 13 when the upstream ends without grpc-status", async () => {
+    handler = (call) => {
+      call.stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      call.stream.end(MESSAGE);
+    };
+    const body = parseWebBody((await postGrpcWeb(gw.url, PATH, MESSAGE)).body);
+    assert.equal(body.trailers["grpc-status"], "13");
+    assert.equal(body.trailers["grpc-edge-reason"], "upstream_missing_status");
+  });
+
+  it("maps non-gRPC upstream replies by HTTP status", async () => {
+    for (const [http, grpc] of [
+      [503, "14"],
+      [404, "12"],
+      [401, "16"],
+      [500, "2"],
+    ] as const) {
+      handler = (call) => {
+        call.stream.respond({ ":status": http, "content-type": "text/html" });
+        call.stream.end("<html>oops</html>");
+      };
+      const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers["grpc-status"], grpc, `HTTP ${http}`);
+      assert.equal(res.headers["grpc-edge-reason"], "upstream_http_status");
+    }
+  });
+
+  it("maps upstream resets: PROTOCOL_ERROR → 13, REFUSED_STREAM → 14, CANCEL → 1", async () => {
+    for (const [rst, grpc] of [
+      [constants.NGHTTP2_PROTOCOL_ERROR, "13"],
+      [constants.NGHTTP2_REFUSED_STREAM, "14"],
+      [constants.NGHTTP2_CANCEL, "1"],
+    ] as const) {
+      handler = (call) => call.stream.close(rst);
+      const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+      assert.equal(res.headers["grpc-status"], grpc, `RST ${rst}`);
+    }
+  });
+
+  it("ends with a trailer frame when the upstream resets after headers", async () => {
+    handler = (call) => {
+      call.stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      call.stream.write(MESSAGE, () =>
+        setTimeout(() => call.stream.close(constants.NGHTTP2_INTERNAL_ERROR), 20),
+      );
+    };
+    const body = parseWebBody((await postGrpcWeb(gw.url, PATH, MESSAGE)).body);
+    assert.deepEqual(body.messages, [MESSAGE.subarray(5)]);
+    assert.equal(body.trailers["grpc-status"], "13");
+  });
+
+  it("refuses oversized messages both ways with 8 RESOURCE_EXHAUSTED", async () => {
+    handler = (call) => okReply(call);
+    const big = grpcFrame(new Uint8Array(2000));
+    const res = await postGrpcWeb(gw.url, PATH, big);
+    assert.equal(res.headers["grpc-status"] ?? parseWebBody(res.body).trailers["grpc-status"], "8");
+    handler = (call) => okReply(call, big);
+    const body = parseWebBody((await postGrpcWeb(gw.url, PATH, MESSAGE)).body);
+    assert.equal(body.trailers["grpc-status"], "8");
+  });
+
+  it("rejects a body that ends inside a frame", async () => {
+    handler = (call) => {
+      call.body().then(() => okReply(call));
+    };
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE.subarray(0, 7));
+    const status = res.headers["grpc-status"] ?? parseWebBody(res.body).trailers["grpc-status"];
+    assert.equal(status, "13");
+  });
+
+  it("caps grpc-timeout at limits.maxTimeoutMs and answers 4, cancelling upstream", async () => {
+    const cancelsBefore = upstream.closedWithCode.length;
+    let seenTimeout: string | undefined;
+    handler = (call) => {
+      seenTimeout = call.headers["grpc-timeout"] as string;
+      call.stream.respond({ ":status": 200, "content-type": "application/grpc" }); // and never ends
+    };
+    const started = Date.now();
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, { "grpc-timeout": "99H" });
+    const elapsed = Date.now() - started;
+    assert.equal(parseWebBody(res.body).trailers["grpc-status"], "4");
+    assert.ok(elapsed >= 250 && elapsed < 2000, `took ${elapsed} ms`);
+    assert.equal(seenTimeout, "300000u");
+    await waitFor(() => upstream.closedWithCode.length > cancelsBefore);
+    assert.equal(upstream.closedWithCode.at(-1), constants.NGHTTP2_CANCEL);
+  });
+
+  it("rejects a malformed grpc-timeout with 3", async () => {
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, { "grpc-timeout": "soon" });
+    assert.equal(res.headers["grpc-status"], "3");
+  });
+
+  it("answers 12 for an unknown service without contacting any upstream", async () => {
+    const calls = upstream.calls.length;
+    const res = await postGrpcWeb(gw.url, "/demo.missing.v1.Missing/Get", MESSAGE);
+    assert.equal(res.headers["grpc-status"], "12");
+    assert.equal(res.headers["grpc-edge-reason"], "unknown_service");
+    assert.equal(upstream.calls.length, calls);
+  });
+
+  it("cancels the upstream stream as soon as the browser goes away", async () => {
+    const cancelsBefore = upstream.closedWithCode.length;
+    handler = (call) => {
+      call.stream.respond({ ":status": 200, "content-type": "application/grpc" });
+      call.stream.write(MESSAGE);
+    };
+    const controller = new AbortController();
+    const pending = postGrpcWeb(gw.url, PATH, MESSAGE, {}, controller.signal).catch(
+      () => undefined,
+    );
+    await waitFor(() => upstream.calls.length > 0 && gw.gateway.activeCalls() > 0);
+    controller.abort();
+    await pending;
+    await waitFor(() => upstream.closedWithCode.length > cancelsBefore);
+    assert.equal(upstream.closedWithCode.at(-1), constants.NGHTTP2_CANCEL);
+  });
+
+  it("shares one upstream session across many concurrent calls", async () => {
+    handler = (call) => okReply(call);
+    const sessionsBefore = upstream.sessions();
+    await Promise.all(Array.from({ length: 50 }, () => postGrpcWeb(gw.url, PATH, MESSAGE)));
+    assert.ok(upstream.sessions() - sessionsBefore <= 1);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
