@@ -17,7 +17,7 @@ const ports = {
 };
 
 const pki = await ensureDevPki({ dir: defaultDevPkiDir });
-const upstream = await startConnectUpstream({ pki, host, port: ports.upstream });
+const upstream = await startConnectUpstream({ tls: pki, host, port: ports.upstream });
 const webOrigin = `http://localhost:${ports.web}`;
 const gateway = await createGateway(
   validateConfig(

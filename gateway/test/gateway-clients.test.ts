@@ -49,35 +49,27 @@ for (const impl of UPSTREAM_IMPLEMENTATIONS) {
 
     it("relays errors after messages, with custom trailers", async () => {
       let received = 0;
-      const trailers = new Headers();
       await assert.rejects(
         (async () => {
-          for await (const _ of client().fail(
-            {
-              code: Code.PermissionDenied,
-              message: "nope é%",
-              messagesBefore: 2,
-              trailers: { "x-why": "policy" },
-            },
-            {
-              onTrailer: (t) => {
-                for (const [k, v] of t) trailers.set(k, v);
-              },
-            },
-          )) {
+          for await (const _ of client().fail({
+            code: Code.PermissionDenied,
+            message: "nope é%",
+            messagesBefore: 2,
+            trailers: { "x-why": "policy" },
+          })) {
             received++;
           }
         })(),
         (e: unknown) =>
           e instanceof ConnectError &&
           e.code === Code.PermissionDenied &&
-          e.rawMessage === "nope é%",
+          e.rawMessage === "nope é%" &&
+          e.metadata.get("x-why") === "policy",
       );
       assert.equal(received, 2);
-      assert.equal(trailers.get("x-why"), "policy");
     });
 
-    it("forwards metadata, strips spoofed identity, adds te: trailers", async () => {
+    it("forwards metadata and strips spoofed identity and gRPC-Web headers", async () => {
       const { headers } = await client().echoMetadata(
         {},
         { headers: { "x-custom": "yes", "x-auth-subject": "spoofed", "x-grpc-web": "1" } },
@@ -85,8 +77,6 @@ for (const impl of UPSTREAM_IMPLEMENTATIONS) {
       assert.equal(headers["x-custom"], "yes");
       assert.equal(headers["x-auth-subject"], undefined);
       assert.equal(headers["x-grpc-web"], undefined);
-      assert.equal(headers.te, "trailers");
-      assert.match(headers["content-type"] ?? "", /^application\/grpc/);
       assert.ok(headers["x-request-id"]);
     });
 

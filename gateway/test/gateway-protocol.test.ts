@@ -50,6 +50,51 @@ describe("gRPC-Web protocol cases", () => {
     call.stream.end(body);
   };
 
+  it("answers a preflight with the gRPC-Web header sets, without auth or routing", async () => {
+    const res = await fetch(`${gw.url}/any.Service/Method`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, x-grpc-web, grpc-timeout",
+      },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://localhost:5173");
+    const allowed = res.headers.get("access-control-allow-headers") ?? "";
+    for (const h of [
+      "authorization",
+      "dpop",
+      "grpc-timeout",
+      "x-grpc-web",
+      "x-user-agent",
+      "connect-protocol-version",
+    ]) {
+      assert.ok(allowed.split(/,\s*/).includes(h), h);
+    }
+    assert.equal(res.headers.get("access-control-max-age"), "600");
+    const denied = await fetch(`${gw.url}/any.Service/Method`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    assert.equal(denied.headers.get("access-control-allow-origin"), null);
+  });
+
+  it("exposes the gRPC and auth response headers to allowed origins", async () => {
+    handler = (call) => okReply(call);
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, { origin: "http://localhost:5173" });
+    const exposed = (res.headers["access-control-expose-headers"] ?? "").split(/,\s*/);
+    for (const h of [
+      "grpc-status",
+      "grpc-message",
+      "grpc-status-details-bin",
+      "www-authenticate",
+      "dpop-nonce",
+    ]) {
+      assert.ok(exposed.includes(h), h);
+    }
+  });
+
   it("answers 415 with CORS headers for a body that is not gRPC-Web", async () => {
     const res = await postGrpcWeb(gw.url, PATH, MESSAGE, {
       "content-type": "application/json",
@@ -61,8 +106,18 @@ describe("gRPC-Web protocol cases", () => {
   });
 
   it("relays a data frame and the trailer frame, binary", async () => {
-    handler = (call) => okReply(call);
-    const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+    let seen: RawCall["headers"] | undefined;
+    handler = (call) => {
+      seen = call.headers;
+      okReply(call);
+    };
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, {
+      "content-length": String(MESSAGE.length),
+    });
+    assert.equal(seen?.te, "trailers");
+    assert.equal(seen?.["content-type"], "application/grpc+proto");
+    assert.equal(seen?.["content-length"], undefined);
+    assert.equal(seen?.["grpc-accept-encoding"], "identity");
     assert.equal(res.status, 200);
     assert.equal(res.headers["content-type"], "application/grpc-web+proto");
     const body = parseWebBody(res.body);

@@ -57,8 +57,8 @@ export function startUpstream(
   port = 0,
 ): Promise<RunningUpstream> {
   return impl === "connect-node"
-    ? startConnectUpstream({ pki, port })
-    : startGrpcJsUpstream({ pki, port });
+    ? startConnectUpstream({ tls: pki, port })
+    : startGrpcJsUpstream({ tls: pki, port });
 }
 
 export interface Stack {
