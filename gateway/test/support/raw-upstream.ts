@@ -26,6 +26,10 @@ export interface RawUpstream {
   readonly url: string;
   /** Sessions accepted so far. */
   sessions(): number;
+  /** Serial numbers of the client certificates presented, per session, in order. */
+  readonly clientSerials: string[];
+  /** Sends GOAWAY on every open session (as a server restarting would). */
+  goAwayAll(): void;
   /** Headers of every call received. */
   readonly calls: IncomingHttpHeaders[];
   /** RST codes of streams the peer closed (e.g. NGHTTP2_CANCEL). */
@@ -62,7 +66,14 @@ export async function startRawUpstream(options: RawUpstreamOptions): Promise<Raw
     rejectUnauthorized: true,
     allowHTTP1: false,
   });
-  server.on("session", (session) => sessionsSeen.add(session));
+  const clientSerials: string[] = [];
+  server.on("session", (session) => {
+    sessionsSeen.add(session);
+    const socket = session.socket as import("node:tls").TLSSocket;
+    const record = () => clientSerials.push(socket.getPeerX509Certificate()?.serialNumber ?? "");
+    if (socket.encrypted && socket.getPeerX509Certificate() !== undefined) record();
+    else socket.once("secure", record);
+  });
   server.on("stream", (stream, headers) => {
     calls.push(headers);
     stream.on("close", () => {
@@ -83,6 +94,10 @@ export async function startRawUpstream(options: RawUpstreamOptions): Promise<Raw
     port,
     url: `https://127.0.0.1:${port}`,
     sessions: () => sessionsSeen.size,
+    clientSerials,
+    goAwayAll() {
+      for (const s of sessionsSeen) if (!s.closed) s.goaway(constants.NGHTTP2_NO_ERROR);
+    },
     calls,
     closedWithCode,
     close: () =>
