@@ -34,6 +34,7 @@ const NO_IDENTITY: Record<string, string> = Object.freeze({}) as Record<string, 
 export async function createCallAuthorizer(
   config: GatewayConfig,
   log: FastifyBaseLogger,
+  onJwksFetch?: (issuer: string, ok: boolean) => void,
 ): Promise<CallAuthorizer> {
   let descriptors: DescriptorIndex | undefined;
   if (config.descriptorSet !== undefined && config.descriptorSet !== null) {
@@ -61,7 +62,7 @@ export async function createCallAuthorizer(
   }
   const step = await createAuthStep(
     parseAuthConfig(config.auth, config.descriptorSet, config.baseDir),
-    { log: log as Logger },
+    { log: log as Logger, ...(onJwksFetch === undefined ? {} : { onJwksFetch }) },
   );
   return {
     checkMethodExists,

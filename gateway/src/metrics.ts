@@ -28,6 +28,8 @@ export interface GatewayMetrics {
   readonly registry: Registry;
   callStarted(service: string, method: string): void;
   callFinished(call: CallMetric): void;
+  /** Counts a JWKS fetch attempt for an issuer. */
+  jwksFetched(issuer: string, ok: boolean): void;
   /** The route labels for a method, bounded (see above). */
   labels(service: string, method: string): { service: string; method: string };
 }
@@ -85,6 +87,12 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     labelNames: ["service", "method"] as const,
     registers: [registry],
   });
+  const jwksFetches = new Counter({
+    name: "grpc_edge_jwks_fetches_total",
+    help: "JWKS (and discovery) fetch attempts per issuer, by result",
+    labelNames: ["issuer", "result"] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: "grpc_edge_upstream_sessions",
     help: "HTTP/2 sessions to each upstream, by state",
@@ -112,6 +120,9 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
   return {
     registry,
     labels,
+    jwksFetched(issuer, ok) {
+      jwksFetches.inc({ issuer, result: ok ? "ok" : "error" });
+    },
     callStarted(service, method) {
       active.inc(labels(service, method));
     },

@@ -74,8 +74,8 @@ export async function createGateway(
   const router = createRouter(
     pools.list.map((pool, i) => ({ services: config.upstreams[i]?.services ?? [], target: pool })),
   );
-  const authorizer: CallAuthorizer = await createCallAuthorizer(config, log);
   const metrics = createMetrics(pools.list);
+  const authorizer: CallAuthorizer = await createCallAuthorizer(config, log, metrics.jwksFetched);
   const inFlight = new Set<RelayHandle>();
   let draining = false;
 
@@ -139,8 +139,9 @@ export async function createGateway(
       path = method.path;
       const pool = router.route(method.service);
       upstream = pool.name;
-      route = metrics.labels(method.service, method.method);
       authorizer.checkMethodExists(method);
+      // Labels only for routable methods: clients cannot mint new series.
+      route = metrics.labels(method.service, method.method);
       const timeout = parseGrpcTimeout(headerValue(req.headers, "grpc-timeout"));
       const identity = await authorizer.check(method, req.headers);
       const headers = buildUpstreamHeaders(req.headers, {

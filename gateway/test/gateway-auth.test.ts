@@ -117,5 +117,6 @@ describe("gateway with auth", () => {
     const text = await res.text();
     assert.match(text, /grpc_edge_auth_failures_total\{reason="missing_token"\} [1-9]/);
     assert.match(text, /grpc_edge_auth_failures_total\{reason="insufficient_scope"\} [1-9]/);
+    assert.match(text, /grpc_edge_jwks_fetches_total\{issuer="[^"]+",result="ok"\} [1-9]/);
   });
 });

@@ -55,6 +55,8 @@ export interface AuthDeps {
   readonly log: Logger;
   /** Milliseconds since the epoch; injected time for tests. */
   readonly now?: () => number;
+  /** Told of every JWKS fetch attempt, per issuer (metrics). */
+  readonly onJwksFetch?: (issuer: string, ok: boolean) => void;
 }
 
 interface CachedPrincipal {
@@ -76,7 +78,13 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
   const keys = new Map<string, IssuerKeys>(
     config.issuers.map((i) => [
       i.issuer,
-      createIssuerKeys({ issuer: i.issuer, jwksUri: i.jwksUri, now, log: deps.log }),
+      createIssuerKeys({
+        issuer: i.issuer,
+        jwksUri: i.jwksUri,
+        now,
+        log: deps.log,
+        ...(deps.onJwksFetch === undefined ? {} : { onFetch: deps.onJwksFetch }),
+      }),
     ]),
   );
   await Promise.all([...keys.values()].map((k) => k.refresh()));

@@ -34,6 +34,8 @@ export interface IssuerKeysOptions {
   readonly jwksUri: URL | undefined;
   readonly now: () => number;
   readonly log: Logger;
+  /** Told of every fetch attempt (metrics). */
+  readonly onFetch?: (issuer: string, ok: boolean) => void;
   readonly cooldownMs?: number;
   readonly emptyRetryMs?: number;
   readonly refreshMs?: number;
@@ -72,8 +74,10 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
       local = createLocalJWKSet(jwks as JSONWebKeySet); // throws JWKSInvalid if malformed
       fetchedAt = now();
       log.debug({ issuer, keys: (jwks as JSONWebKeySet).keys.length }, "fetched the issuer's JWKS");
+      options.onFetch?.(issuer, true);
       return true;
     } catch (err) {
+      options.onFetch?.(issuer, false);
       // A moved jwks_uri is found again by the next discovery.
       if (options.jwksUri === undefined) jwksUri = undefined;
       log.warn(
