@@ -70,7 +70,7 @@ $("echo").onclick = () =>
   run("EchoMetadata", async () => {
     const { headers } = await notes.echoMetadata(
       {},
-      { headers: { "x-auth-subject": "spoofed-by-the-page" } },
+      { headers: { "x-demo-note": "sent by the page", "x-auth-subject": "spoofed-by-the-page" } },
     );
     $("metadata").textContent = Object.entries(headers)
       .sort(([a], [b]) => a.localeCompare(b))
