@@ -45,42 +45,37 @@ after(async () => {
   await demo?.close();
 });
 
+/** Waits until the page's status line starts with `prefix` (evaluated in the page). */
+function statusStartsWith(page: import("playwright-core").Page, prefix: string) {
+  return page.waitForFunction(
+    `document.querySelector("#status")?.textContent?.startsWith(${JSON.stringify(prefix)})`,
+  );
+}
+
 it("runs every demo call from the page through the gateway", async () => {
   const page = await browser.newPage();
   await page.goto(demo.webUrl);
   const status = () => page.textContent("#status");
   await page.fill("#text", "first note");
   await page.click("#create");
-  await page.waitForFunction(
-    () => document.querySelector("#status")?.textContent === "CreateNote: OK",
-  );
+  await statusStartsWith(page, "CreateNote: OK");
   await page.click("#list");
-  await page.waitForFunction(
-    () => document.querySelector("#status")?.textContent === "ListNotes: OK",
-  );
+  await statusStartsWith(page, "ListNotes: OK");
   assert.match((await page.textContent("#notes")) ?? "", /first note/);
   await page.click("#watch");
-  await page.waitForFunction(
-    () => (document.querySelector("#events")?.children.length ?? 0) >= 2,
-    undefined,
-    { timeout: 5000 },
-  );
+  await page.waitForFunction('document.querySelector("#events").children.length >= 2', undefined, {
+    timeout: 5000,
+  });
   await page.click("#stop");
   await page.click("#echo");
-  await page.waitForFunction(
-    () => document.querySelector("#status")?.textContent === "EchoMetadata: OK",
-  );
+  await statusStartsWith(page, "EchoMetadata: OK");
   const metadata = (await page.textContent("#metadata")) ?? "";
   assert.match(metadata, /x-demo-note: sent by the page/);
   assert.doesNotMatch(metadata, /x-auth-subject/);
   await page.click("#fail");
-  await page.waitForFunction(() =>
-    document.querySelector("#status")?.textContent?.startsWith("Fail:"),
-  );
+  await statusStartsWith(page, "Fail:");
   assert.match((await status()) ?? "", /PermissionDenied \(7\): the upstream says no/);
   await page.click("#unknown");
-  await page.waitForFunction(() =>
-    document.querySelector("#status")?.textContent?.startsWith("Unknown service:"),
-  );
+  await statusStartsWith(page, "Unknown service:");
   assert.match((await status()) ?? "", /Unimplemented \(12\): unknown_service/);
 });

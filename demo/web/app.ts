@@ -43,14 +43,15 @@ $("list").onclick = () =>
 
 let watching: AbortController | undefined;
 $("watch").onclick = () => {
-  watching = new AbortController();
+  const controller = new AbortController();
+  watching = controller;
   $<HTMLButtonElement>("watch").disabled = true;
   $<HTMLButtonElement>("stop").disabled = false;
   void run("WatchNotes", async () => {
     try {
       for await (const event of notes.watchNotes(
         { intervalMs: 1000 },
-        { signal: watching?.signal },
+        { signal: controller.signal },
       )) {
         const line = document.createElement("div");
         line.textContent = `#${event.sequence} ${event.note?.text ?? ""}`;
