@@ -106,6 +106,20 @@ describe("gateway with auth", () => {
     assert.match(res.headers["www-authenticate"] ?? "", /scope="notes:admin"/);
   });
 
+  it("answers CORS preflight without a token, even for protected methods", async () => {
+    const res = await fetch(`${stack.gateway.url}${NOTES}/DeleteNote`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, x-grpc-web",
+      },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("access-control-allow-origin"), "http://localhost:5173");
+    assert.equal(res.headers.get("grpc-status"), null);
+  });
+
   it("lets public methods through without a token", async () => {
     const health = createClient(Health, createGrpcWebTransport({ baseUrl: stack.gateway.url }));
     const reply = await health.check({ service: "" });
