@@ -51,6 +51,8 @@ export interface GatewayConfig {
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
+  /** A span per call through the globally registered OpenTelemetry SDK. */
+  readonly tracing: { readonly openTelemetry: boolean };
   /** The raw auth section and descriptorSet, validated by the auth step. */
   readonly auth: unknown;
   readonly descriptorSet: unknown;
@@ -167,6 +169,7 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
     reload: {
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
     },
+    tracing: { openTelemetry: v.bool(v.section(raw, "tracing"), "tracing.openTelemetry", false) },
     workers: readWorkers(raw.workers),
     auth: raw.auth,
     descriptorSet: raw.descriptorSet,

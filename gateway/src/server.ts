@@ -26,6 +26,7 @@ import { acceptsTextOnly, parseWebContentType } from "./protocol.ts";
 import { type RelayHandle, type RelayOutcome, relay } from "./relay.ts";
 import { createRouter, parseMethodPath } from "./routing.ts";
 import { readListenerTls } from "./tls-material.ts";
+import { type CallSpan, createCallTracer } from "./tracing.ts";
 import { createUpstreamPools, type UpstreamPools } from "./upstream-pools.ts";
 import { WebResponse } from "./web-response.ts";
 
@@ -75,6 +76,7 @@ export async function createGateway(
     pools.list.map((pool, i) => ({ services: config.upstreams[i]?.services ?? [], target: pool })),
   );
   const metrics = createMetrics(pools.list);
+  const tracer = createCallTracer(config.tracing.openTelemetry);
   const authorizer: CallAuthorizer = await createCallAuthorizer(config, log, metrics.jwksFetched);
   const inFlight = new Set<RelayHandle>();
   let draining = false;
@@ -118,12 +120,15 @@ export async function createGateway(
     let path = req.url ?? "";
     let upstream: string | undefined;
     let relayed = false;
+    let span: CallSpan | undefined;
     const finishCall = (outcome: RelayOutcome) => {
+      const grpcStatus = outcome.clientCancelled ? 1 : (response.grpcStatus ?? 2);
+      span?.end(grpcStatus, outcome.error?.reason);
       recordCall(request.log, metrics, {
         path,
         ...route,
         upstream,
-        grpcStatus: outcome.clientCancelled ? 1 : (response.grpcStatus ?? 2),
+        grpcStatus,
         reason: outcome.error?.reason,
         cause: outcome.error?.cause,
         clientCancelled: outcome.clientCancelled,
@@ -142,6 +147,7 @@ export async function createGateway(
       authorizer.checkMethodExists(method);
       // Labels only for routable methods: clients cannot mint new series.
       route = metrics.labels(method.service, method.method);
+      span = tracer.start(req.headers, method, pool.name);
       const timeout = parseGrpcTimeout(headerValue(req.headers, "grpc-timeout"));
       const identity = await authorizer.check(method, req.headers);
       const headers = buildUpstreamHeaders(req.headers, {
@@ -154,6 +160,7 @@ export async function createGateway(
         remoteAddress: request.ip === "" ? undefined : request.ip,
         forwardedProto: listenerTls === undefined ? "http" : "https",
       });
+      span?.inject(headers);
       relayed = true;
       metrics.callStarted(route.service, route.method);
       const handle = relay({
