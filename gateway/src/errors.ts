@@ -10,10 +10,17 @@ interface ReasonInfo {
   readonly code: Code;
   /** What the reason means and what to do about it (README reference). */
   readonly advice: string;
+  /** Refused by authentication or policy (counted in grpc_edge_auth_failures_total). */
+  readonly auth: boolean;
 }
 
 function reason(code: Code, advice: string): ReasonInfo {
-  return { code, advice };
+  return { code, advice, auth: false };
+}
+
+/** A reason from the authentication and authorization steps. */
+function authReason(code: Code, advice: string): ReasonInfo {
+  return { code, advice, auth: true };
 }
 
 export const reasons = {
@@ -83,56 +90,56 @@ export const reasons = {
     "The gateway is shutting down and cancelled the call after the drain deadline. Retry on another replica.",
   ),
   // Authentication (RFC 6750 error="invalid_request"/"invalid_token").
-  missing_token: reason(
+  missing_token: authReason(
     Code.UNAUTHENTICATED,
     "The method requires a token: send `authorization: Bearer <access token>`.",
   ),
-  malformed_token: reason(
+  malformed_token: authReason(
     Code.UNAUTHENTICATED,
     "The authorization value is not `Bearer <JWT>` with a well-formed JWT.",
   ),
-  token_too_large: reason(
+  token_too_large: authReason(
     Code.UNAUTHENTICATED,
     "The authorization value is longer than auth.maxTokenBytes.",
   ),
-  token_expired: reason(
+  token_expired: authReason(
     Code.UNAUTHENTICATED,
     "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token.",
   ),
-  token_not_yet_valid: reason(
+  token_not_yet_valid: authReason(
     Code.UNAUTHENTICATED,
     "The token's nbf or iat is in the future. Check the clocks of the IdP and the gateway.",
   ),
-  wrong_issuer: reason(
+  wrong_issuer: authReason(
     Code.UNAUTHENTICATED,
     "The token's iss is not one of auth.issuers[].issuer (compared exactly, trailing slash included).",
   ),
-  wrong_audience: reason(
+  wrong_audience: authReason(
     Code.UNAUTHENTICATED,
     "The token's aud does not contain the issuer's configured audience. Request the token for that audience (resource).",
   ),
-  unknown_key: reason(
+  unknown_key: authReason(
     Code.UNAUTHENTICATED,
     "No key in the issuer's JWKS has the token's kid, even after a refetch. The IdP may have rotated keys away.",
   ),
-  bad_signature: reason(Code.UNAUTHENTICATED, "The token's signature does not verify."),
-  algorithm_not_allowed: reason(
+  bad_signature: authReason(Code.UNAUTHENTICATED, "The token's signature does not verify."),
+  algorithm_not_allowed: authReason(
     Code.UNAUTHENTICATED,
     "The token's alg is not in the issuer's allowlist (never none, never HS*).",
   ),
-  wrong_token_type: reason(
+  wrong_token_type: authReason(
     Code.UNAUTHENTICATED,
     "The token's typ header is not the configured one (at+jwt). Send an access token, not an ID token.",
   ),
-  jwks_unavailable: reason(
+  jwks_unavailable: authReason(
     Code.UNAVAILABLE,
     "The issuer's discovery document or JWKS could not be fetched and no cached key applies. Check the IdP.",
   ),
-  insufficient_scope: reason(
+  insufficient_scope: authReason(
     Code.PERMISSION_DENIED,
     "The token lacks a scope the method requires (listed in www-authenticate). Request those scopes at login.",
   ),
-  denied_by_policy: reason(
+  denied_by_policy: authReason(
     Code.PERMISSION_DENIED,
     "No rule allows this method (auth.defaultPolicy is deny). Add a rule for it.",
   ),
@@ -169,6 +176,11 @@ export class GatewayError extends Error {
     return `${this.reason}: ${this.message}`;
   }
 }
+
+/** Reasons from the authentication and authorization steps. */
+export const authReasons: readonly Reason[] = (Object.keys(reasons) as Reason[]).filter(
+  (r) => reasons[r].auth,
+);
 
 /** Anything thrown on the data path, as a GatewayError (bugs become `internal`). */
 export function toGatewayError(err: unknown): GatewayError {

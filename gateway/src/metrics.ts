@@ -7,6 +7,7 @@
  * the series without limit.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { authReasons } from "./errors.ts";
 import { codeName } from "./grpc-status.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
 
@@ -34,22 +35,7 @@ export interface GatewayMetrics {
   labels(service: string, method: string): { service: string; method: string };
 }
 
-const AUTH_REASONS = new Set([
-  "missing_token",
-  "malformed_token",
-  "token_too_large",
-  "token_expired",
-  "token_not_yet_valid",
-  "wrong_issuer",
-  "wrong_audience",
-  "unknown_key",
-  "bad_signature",
-  "algorithm_not_allowed",
-  "wrong_token_type",
-  "jwks_unavailable",
-  "insufficient_scope",
-  "denied_by_policy",
-]);
+const AUTH_REASONS: ReadonlySet<string> = new Set(authReasons);
 
 export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
   const registry = new Registry();

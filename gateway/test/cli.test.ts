@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { postGrpcWeb } from "./support/http.ts";
-import { grpcFrame, type RawUpstream, startRawUpstream } from "./support/raw-upstream.ts";
+import { grpcFrame, type RawUpstream, replyOk, startRawUpstream } from "./support/raw-upstream.ts";
 import { gatewayConfig, testPki } from "./support/stack.ts";
 
 const BIN = new URL("../bin/grpc-edge-gateway.js", import.meta.url).pathname;
@@ -60,14 +60,7 @@ describe("grpc-edge-gateway CLI", () => {
       ca: pki.ca,
       cert: pki.serverCert,
       key: pki.serverKey,
-      handle: ({ stream }) => {
-        stream.respond(
-          { ":status": 200, "content-type": "application/grpc" },
-          { waitForTrailers: true },
-        );
-        stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-        stream.end(grpcFrame(new Uint8Array([1])));
-      },
+      handle: ({ stream }) => replyOk(stream, grpcFrame(new Uint8Array([1]))),
     });
     configFile = join(dir, "gateway.yaml");
     writeFileSync(

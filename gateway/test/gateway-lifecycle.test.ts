@@ -15,19 +15,9 @@ import { NotesService } from "@grpc-edge/proto/demo/notes/v1/notes";
 import { startGateway } from "./support/gateway.ts";
 import { parseWebBody } from "./support/http.ts";
 import { gatewayConfig, startStack, startUpstream, testPki } from "./support/stack.ts";
+import { waitFor } from "./support/wait.ts";
 
 const ECHO = "/demo.notes.v1.NotesService/Echo";
-
-async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("readiness and upstream restarts", () => {
   it("/healthz is 200; /readyz follows the upstream's health over mTLS", async () => {

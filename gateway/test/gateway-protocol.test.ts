@@ -9,9 +9,11 @@ import {
   grpcFrame,
   type RawCall,
   type RawUpstream,
+  replyOk,
   startRawUpstream,
 } from "./support/raw-upstream.ts";
 import { gatewayConfig, type TestPki, testPki } from "./support/stack.ts";
+import { waitFor } from "./support/wait.ts";
 
 const PATH = "/demo.notes.v1.NotesService/Echo";
 const MESSAGE = grpcFrame(new Uint8Array([10, 3, 1, 2, 3]));
@@ -39,16 +41,8 @@ describe("gRPC-Web protocol cases", () => {
     await upstream.close();
   });
 
-  const okReply = (call: RawCall, body: Buffer = MESSAGE) => {
-    call.stream.respond(
-      { ":status": 200, "content-type": "application/grpc" },
-      { waitForTrailers: true },
-    );
-    call.stream.on("wantTrailers", () =>
-      call.stream.sendTrailers({ "grpc-status": "0", "x-trailer": "t" }),
-    );
-    call.stream.end(body);
-  };
+  const okReply = (call: RawCall, body: Buffer = MESSAGE) =>
+    replyOk(call.stream, body, { "x-trailer": "t" });
 
   it("answers a preflight with the gRPC-Web header sets, without auth or routing", async () => {
     const res = await fetch(`${gw.url}/any.Service/Method`, {
@@ -300,11 +294,3 @@ describe("gRPC-Web protocol cases", () => {
     assert.ok(upstream.sessions() - sessionsBefore <= 1);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

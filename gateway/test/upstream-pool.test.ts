@@ -13,20 +13,14 @@ import {
   grpcFrame,
   type RawCall,
   type RawUpstream,
+  replyOk,
   startRawUpstream,
 } from "./support/raw-upstream.ts";
 import { gatewayConfig, type TestPki, testPki } from "./support/stack.ts";
+import { waitFor } from "./support/wait.ts";
 
 const PATH = "/demo.notes.v1.NotesService/Echo";
 const MESSAGE = grpcFrame(new Uint8Array([1]));
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("upstream session pool", () => {
   let pki: TestPki;
@@ -38,14 +32,7 @@ describe("upstream session pool", () => {
   const certFile = join(dir, "client.crt");
   const keyFile = join(dir, "client.key");
 
-  const answer = (call: RawCall) => {
-    call.stream.respond(
-      { ":status": 200, "content-type": "application/grpc" },
-      { waitForTrailers: true },
-    );
-    call.stream.on("wantTrailers", () => call.stream.sendTrailers({ "grpc-status": "0" }));
-    call.stream.end(MESSAGE);
-  };
+  const answer = (call: RawCall) => replyOk(call.stream, MESSAGE);
 
   before(async () => {
     pki = await testPki();

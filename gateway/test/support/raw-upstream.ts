@@ -54,6 +54,17 @@ export function grpcFrame(payload: Uint8Array, flags = 0): Buffer {
   return f;
 }
 
+/** Answers like a gRPC server: 200, the body, then trailers with grpc-status 0. */
+export function replyOk(
+  stream: ServerHttp2Stream,
+  body: Uint8Array,
+  trailers: Record<string, string> = {},
+): void {
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", ...trailers }));
+  stream.end(body);
+}
+
 export async function startRawUpstream(options: RawUpstreamOptions): Promise<RawUpstream> {
   const sessionsSeen = new Set<Http2Session>();
   const calls: IncomingHttpHeaders[] = [];
