@@ -156,11 +156,15 @@ export function relay(options: RelayOptions): RelayHandle {
     if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       // Trailers-only reply: status and metadata stay in the headers (item 6).
       trailers = headers;
-      return;
+    } else {
+      response.sendHeaders(filterResponseHeaders(headers));
     }
-    response.sendHeaders(filterResponseHeaders(headers));
+    // Read the body only now: Node emits 'response' on the next tick, but a
+    // DATA frame that came in the same socket read would be emitted at once,
+    // before the headers were handled (seen under load: ERR_HTTP_HEADERS_SENT).
+    stream.on("data", onResponseData);
   });
-  stream.on("data", (chunk: Buffer) => {
+  function onResponseData(chunk: Buffer): void {
     if (done) return;
     try {
       responseFrames.push(chunk);
@@ -169,7 +173,7 @@ export function relay(options: RelayOptions): RelayHandle {
       return;
     }
     if (!response.write(chunk)) stream.pause();
-  });
+  }
   response.onDrain(() => stream.resume());
   stream.on("trailers", (received) => {
     trailers = received;

@@ -2,7 +2,7 @@
  * Raw gRPC-Web over HTTP/1.1 (node:http): the bytes on the wire, with no
  * client library deciding what is acceptable.
  */
-import { request } from "node:http";
+import { type Agent, request } from "node:http";
 import { parseTrailerBlock } from "../../src/trailer-frame.ts";
 
 export interface RawResponse {
@@ -17,6 +17,7 @@ export function postGrpcWeb(
   body: Uint8Array,
   headers: Record<string, string> = {},
   signal?: AbortSignal,
+  agent?: Agent,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -25,6 +26,7 @@ export function postGrpcWeb(
         method: "POST",
         headers: { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", ...headers },
         ...(signal === undefined ? {} : { signal }),
+        ...(agent === undefined ? {} : { agent }),
       },
       (res) => {
         const chunks: Buffer[] = [];
