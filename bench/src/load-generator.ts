@@ -1,0 +1,181 @@
+/**
+ * The load generator, one child process per run: `concurrency` callers in a
+ * closed loop for `seconds`, over HTTP/1.1 (gRPC-Web, keep-alive) or HTTP/2
+ * (native gRPC to the upstream with the gateway's client certificate, or
+ * gRPC-Web to the gateway's TLS listener). Every response is checked for
+ * grpc-status 0 (header or trailer frame); anything else counts as an error.
+ * The same generator drives every target so that ratios compare like with like.
+ */
+import { Agent, request as httpRequest } from "node:http";
+import { type ClientHttp2Session, connect } from "node:http2";
+
+export interface LoadSpec {
+  readonly protocol: "h1" | "h2";
+  readonly url: string;
+  readonly path: string;
+  readonly contentType: string;
+  /** The request body as sent (already base64 for grpc-web-text). */
+  readonly body: string; // base64 of the bytes, to cross IPC
+  readonly concurrency: number;
+  readonly seconds: number;
+  /** Response body is base64 text (grpc-web-text). */
+  readonly textResponse: boolean;
+  /** Native gRPC: status in HTTP/2 trailers, not a trailer frame. */
+  readonly nativeGrpc: boolean;
+  readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
+  /** Extra request headers (authorization). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface LoadResult {
+  readonly calls: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly bytes: number;
+  readonly firstError?: string;
+}
+
+function statusOk(body: Buffer, textResponse: boolean, headerStatus: string | undefined): boolean {
+  if (headerStatus !== undefined) return headerStatus === "0";
+  // grpc-web-text: each chunk is base64 on its own, padded; decode piece by piece.
+  const raw = textResponse
+    ? Buffer.concat(
+        (body.toString("latin1").match(/[^=]+=*/g) ?? []).map((p) => Buffer.from(p, "base64")),
+      )
+    : body;
+  const tail = raw.toString("latin1", Math.max(0, raw.length - 200));
+  return tail.includes("grpc-status: 0") || tail.includes("grpc-status:0");
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const body = Buffer.from(spec.body, "base64");
+  const latencies: number[] = [];
+  let errors = 0;
+  let bytes = 0;
+  let firstError: string | undefined;
+  const deadline = performance.now() + spec.seconds * 1000;
+  const fail = (why: string) => {
+    errors++;
+    firstError ??= why;
+  };
+
+  let call: () => Promise<void>;
+  const sessions: ClientHttp2Session[] = [];
+  if (spec.protocol === "h1") {
+    const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
+    call = () =>
+      new Promise<void>((resolve) => {
+        const req = httpRequest(`${spec.url}${spec.path}`, {
+          method: "POST",
+          agent,
+          headers: {
+            ...spec.headers,
+            "content-type": spec.contentType,
+            "x-grpc-web": "1",
+            "content-length": body.length,
+          },
+        });
+        req.on("response", (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const all = Buffer.concat(chunks);
+            bytes += all.length;
+            if (
+              res.statusCode !== 200 ||
+              !statusOk(all, spec.textResponse, res.headers["grpc-status"] as string | undefined)
+            ) {
+              fail(`HTTP ${res.statusCode} grpc-status ${String(res.headers["grpc-status"])}`);
+            }
+            resolve();
+          });
+        });
+        req.on("error", (e) => {
+          fail(e.message);
+          resolve();
+        });
+        req.end(body);
+      });
+  } else {
+    const sessionCount = Math.max(1, Math.ceil(spec.concurrency / 100));
+    for (let i = 0; i < sessionCount; i++) {
+      sessions.push(
+        connect(spec.url, {
+          ca: spec.tls?.ca,
+          cert: spec.tls?.cert,
+          key: spec.tls?.key,
+          servername: "localhost",
+        }),
+      );
+    }
+    let next = 0;
+    call = () =>
+      new Promise<void>((resolve) => {
+        const session = sessions[next++ % sessions.length] as ClientHttp2Session;
+        const headers: Record<string, string> = {
+          ...spec.headers,
+          ":method": "POST",
+          ":path": spec.path,
+          "content-type": spec.contentType,
+        };
+        if (spec.nativeGrpc) headers.te = "trailers";
+        const stream = session.request(headers);
+        const chunks: Buffer[] = [];
+        let status: string | undefined;
+        stream.on("response", (h) => {
+          if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
+        });
+        stream.on("trailers", (t) => {
+          status = String(t["grpc-status"]);
+        });
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          const all = Buffer.concat(chunks);
+          bytes += all.length;
+          if (!statusOk(all, spec.textResponse, status)) fail(`grpc-status ${String(status)}`);
+          resolve();
+        });
+        stream.on("error", (e) => {
+          fail(e.message);
+          resolve();
+        });
+        stream.end(body);
+      });
+  }
+
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: spec.concurrency }, async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        await call();
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  for (const s of sessions) s.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    calls: latencies.length,
+    errors,
+    seconds,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    bytes,
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+// As a child process: receive one spec, run it, send the result back.
+if (process.send !== undefined) {
+  process.once("message", (spec: LoadSpec) => {
+    runLoad(spec).then((result) => {
+      process.send?.(result, () => process.exit(0));
+    });
+  });
+}

@@ -1,0 +1,308 @@
+/**
+ * `npm run bench`: the gateway against calling the upstream directly and
+ * against a peer proxy, in one run, targets alternating round by round to
+ * cancel drift. Prints markdown tables (req/s, p50/p99, CPU per call of the
+ * proxy process and of the upstream, RSS, ratio to direct).
+ * Options: --seconds N (per target per round, default 5), --rounds N
+ * (default 3), --quick (2 s × 1 round), --concurrency N (default 50).
+ */
+import { fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ensureDevPki } from "@grpc-edge/example-upstream";
+import { DownloadRequestSchema, EchoRequestSchema } from "@grpc-edge/proto/demo/notes/v1/notes";
+import { stringify } from "yaml";
+import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
+import { type Child, startChild } from "./children.ts";
+import type { LoadResult, LoadSpec } from "./load-generator.ts";
+import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
+import { cpuMs, rssBytes } from "./proc-stats.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "5" },
+    rounds: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "50" },
+    quick: { type: "boolean", default: false },
+  },
+});
+const seconds = values.quick ? 2 : Number(values.seconds);
+const rounds = values.quick ? 1 : Number(values.rounds);
+const concurrency = Number(values.concurrency);
+const out = new URL("../out/", import.meta.url).pathname;
+mkdirSync(out, { recursive: true });
+
+function frame(message: Uint8Array): Buffer {
+  const f = Buffer.alloc(5 + message.length);
+  f.writeUInt32BE(message.length, 1);
+  f.set(message, 5);
+  return f;
+}
+const echo100 = frame(
+  toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: new Uint8Array(100).fill(7) })),
+);
+const download = (chunkCount: number, chunkBytes: number) =>
+  frame(toBinary(DownloadRequestSchema, create(DownloadRequestSchema, { chunkCount, chunkBytes })));
+
+// --- processes ------------------------------------------------------------
+const pki = await ensureDevPki({ dir: join(out, "pki"), log: () => {} });
+const upstream = await startChild("./echo-upstream.ts", [
+  pki.caFile,
+  pki.serverCertFile,
+  pki.serverKeyFile,
+]);
+const upstreamUrl = `https://127.0.0.1:${upstream.port}`;
+const idp = await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 });
+const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
+
+function gatewayConfig(extra: Record<string, unknown>): string {
+  const config = {
+    listen: { host: "127.0.0.1", port: 0 },
+    log: { level: "warn" },
+    upstreams: [
+      {
+        name: "bench",
+        address: upstreamUrl,
+        services: ["*"],
+        tls: {
+          caFile: pki.caFile,
+          certFile: pki.clientCertFile,
+          keyFile: pki.clientKeyFile,
+          serverName: "localhost",
+        },
+      },
+    ],
+    ...extra,
+  };
+  const file = join(
+    out,
+    `gateway-${Object.keys(extra).join("-") || "plain"}-${Math.random().toString(36).slice(2)}.yaml`,
+  );
+  writeFileSync(file, stringify(config));
+  return file;
+}
+const gateway = await startChild("./gateway-process.ts", [gatewayConfig({})]);
+const gatewayTls = await startChild("./gateway-process.ts", [
+  gatewayConfig({
+    listen: {
+      host: "127.0.0.1",
+      port: 0,
+      tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+    },
+  }),
+]);
+const gatewayAuth = await startChild("./gateway-process.ts", [
+  gatewayConfig({
+    auth: {
+      issuers: [{ issuer: idp.issuer, audiences: ["api://notes"] }],
+      defaultPolicy: "authenticated",
+    },
+  }),
+]);
+const peer = await startChild("./peer.ts", [
+  upstreamUrl,
+  pki.caFile,
+  pki.clientCertFile,
+  pki.clientKeyFile,
+]);
+
+// --- targets ----------------------------------------------------------------
+interface Target {
+  readonly name: string;
+  readonly proxy: Child | undefined;
+  readonly spec: Omit<LoadSpec, "seconds" | "concurrency">;
+}
+const ECHO = "/demo.notes.v1.NotesService/Echo";
+const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
+const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({
+  protocol: "h1",
+  url: `http://127.0.0.1:${child.port}`,
+  path: ECHO,
+  contentType: "application/grpc-web+proto",
+  body: body.toString("base64"),
+  textResponse: false,
+  nativeGrpc: false,
+  concurrency,
+  seconds,
+  ...extra,
+});
+const direct = (body: Buffer, path = ECHO): LoadSpec => ({
+  protocol: "h2",
+  url: upstreamUrl,
+  path,
+  contentType: "application/grpc",
+  body: body.toString("base64"),
+  textResponse: false,
+  nativeGrpc: true,
+  concurrency,
+  seconds,
+  tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
+});
+
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
+    execArgv: ["--conditions=source"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (result: LoadResult) => resolve(result));
+    child.once("error", reject);
+    child.send(spec);
+  });
+}
+
+interface Row {
+  calls: number;
+  errors: number;
+  seconds: number;
+  proxyCpuMs: number;
+  upstreamCpuMs: number;
+  bytes: number;
+  p50: number[];
+  p99: number[];
+  rss: number;
+  firstError?: string;
+}
+
+async function scenario(
+  title: string,
+  targets: Array<{ name: string; proxy: Child | undefined; spec: LoadSpec }>,
+  unit = "call",
+): Promise<string> {
+  const rows = new Map<string, Row>();
+  for (let round = 0; round < rounds; round++) {
+    for (const t of targets) {
+      const row = rows.get(t.name) ?? {
+        calls: 0,
+        errors: 0,
+        seconds: 0,
+        proxyCpuMs: 0,
+        upstreamCpuMs: 0,
+        bytes: 0,
+        p50: [],
+        p99: [],
+        rss: 0,
+      };
+      const cpu0 = t.proxy ? cpuMs(t.proxy.pid) : 0;
+      const up0 = cpuMs(upstream.pid);
+      const result = await runLoad(t.spec);
+      row.proxyCpuMs += t.proxy ? cpuMs(t.proxy.pid) - cpu0 : 0;
+      row.upstreamCpuMs += cpuMs(upstream.pid) - up0;
+      row.calls += result.calls;
+      row.errors += result.errors;
+      row.seconds += result.seconds;
+      row.bytes += result.bytes;
+      row.p50.push(result.p50Ms);
+      row.p99.push(result.p99Ms);
+      row.rss = t.proxy ? rssBytes(t.proxy.pid) : 0;
+      if (result.firstError && !row.firstError) row.firstError = result.firstError;
+      rows.set(t.name, row);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  const base = rows.get(targets[0]?.name ?? "");
+  const baseRate = base ? base.calls / base.seconds : 1;
+  const lines = [
+    `### ${title}`,
+    "",
+    `| target | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const [name, r] of rows) {
+    const rate = r.calls / r.seconds;
+    lines.push(
+      `| ${name} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
+    );
+  }
+  const text = `${lines.join("\n")}\n`;
+  process.stdout.write(`${text}\n`);
+  return text;
+}
+
+const report: string[] = [];
+const textBody = Buffer.from(echo100.toString("base64"));
+report.push(
+  await scenario("Unary, 100-byte echo, 50 connections", [
+    { name: "direct (gRPC, h2 + mTLS)", proxy: undefined, spec: direct(echo100) },
+    { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, echo100) },
+    {
+      name: "gateway, HTTP/1.1 text",
+      proxy: gateway,
+      spec: web(gateway, textBody, {
+        contentType: "application/grpc-web-text",
+        textResponse: true,
+      }),
+    },
+    {
+      name: "gateway, HTTP/2 (TLS, ALPN h2)",
+      proxy: gatewayTls,
+      spec: {
+        ...web(gatewayTls, echo100),
+        protocol: "h2",
+        url: `https://127.0.0.1:${gatewayTls.port}`,
+        tls: { ca: pki.ca },
+      },
+    },
+    {
+      name: "gateway, HTTP/1.1, JWT auth on",
+      proxy: gatewayAuth,
+      spec: web(gatewayAuth, echo100, { headers: { authorization: `Bearer ${token}` } }),
+    },
+    { name: "peer: @grpc-web/proxy, HTTP/1.1", proxy: peer, spec: web(peer, echo100) },
+  ]),
+);
+report.push(
+  await scenario(
+    "Server streaming, 1 KiB messages (1000 per call, 8 streams)",
+    [
+      {
+        name: "direct (gRPC, h2 + mTLS)",
+        proxy: undefined,
+        spec: { ...direct(download(1000, 1024), DOWNLOAD), concurrency: 8 },
+      },
+      {
+        name: "gateway, HTTP/1.1 binary",
+        proxy: gateway,
+        spec: web(gateway, download(1000, 1024), { path: DOWNLOAD, concurrency: 8 }),
+      },
+    ],
+    "call",
+  ),
+);
+report.push(
+  await scenario(
+    "Server streaming, 64 KiB messages (100 per call, 4 streams)",
+    [
+      {
+        name: "direct (gRPC, h2 + mTLS)",
+        proxy: undefined,
+        spec: { ...direct(download(100, 65536), DOWNLOAD), concurrency: 4 },
+      },
+      {
+        name: "gateway, HTTP/1.1 binary",
+        proxy: gateway,
+        spec: web(gateway, download(100, 65536), { path: DOWNLOAD, concurrency: 4 }),
+      },
+    ],
+    "call",
+  ),
+);
+const memory = [
+  await measureSlowReader({ gateway, body: download(3200, 65536) }),
+  await measureIdleStreams({
+    gateway: gatewayTls,
+    ca: pki.ca,
+    streams: values.quick ? 1000 : 10_000,
+    unaryBody: echo100,
+  }),
+].join("\n");
+process.stdout.write(`${memory}\n`);
+report.push(memory);
+
+const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency}\n`;
+writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
+await Promise.all([gateway, gatewayTls, gatewayAuth, peer, upstream].map((c) => c.stop()));
+await idp.close();
+process.exit(0);
