@@ -109,11 +109,6 @@ const peer = await startChild("./peer.ts", [
 ]);
 
 // --- targets ----------------------------------------------------------------
-interface Target {
-  readonly name: string;
-  readonly proxy: Child | undefined;
-  readonly spec: Omit<LoadSpec, "seconds" | "concurrency">;
-}
 const ECHO = "/demo.notes.v1.NotesService/Echo";
 const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
 const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({
