@@ -23,12 +23,18 @@ export const Code = {
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
+/** Lower-case names by code, built once (this runs for every call's log line and metrics). */
+const CODE_NAMES: readonly string[] = Object.entries(Code).reduce<string[]>(
+  (names, [name, value]) => {
+    names[value] = name.toLowerCase();
+    return names;
+  },
+  [],
+);
+
 /** Lower-case names as used in logs and metrics labels. */
 export function codeName(code: number): string {
-  for (const [name, value] of Object.entries(Code)) {
-    if (value === code) return name.toLowerCase();
-  }
-  return `code_${code}`;
+  return CODE_NAMES[code] ?? `code_${code}`;
 }
 
 /**
