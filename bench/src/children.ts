@@ -1,5 +1,7 @@
 /** Starting the benchmark's processes and waiting until they listen. */
 import { type ChildProcess, fork } from "node:child_process";
+import { join } from "node:path";
+import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
 
 export interface Child {
   readonly process: ChildProcess;
@@ -39,4 +41,17 @@ export function startChild(
       });
     });
   });
+}
+
+/** The benchmark's echo upstream (HTTP/2 + mTLS) with a dev PKI in `dir`/pki. */
+export async function startEchoUpstream(
+  dir: string,
+): Promise<{ pki: DevPki; upstream: Child; upstreamUrl: string }> {
+  const pki = await ensureDevPki({ dir: join(dir, "pki"), log: () => {} });
+  const upstream = await startChild("./echo-upstream.ts", [
+    pki.caFile,
+    pki.serverCertFile,
+    pki.serverKeyFile,
+  ]);
+  return { pki, upstream, upstreamUrl: `https://127.0.0.1:${upstream.port}` };
 }

@@ -23,6 +23,8 @@ export interface LoadSpec {
   /** Native gRPC: status in HTTP/2 trailers, not a trailer frame. */
   readonly nativeGrpc: boolean;
   readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
+  /** The Node generator even where wrk could drive the target (like-for-like with direct). */
+  readonly generator?: "node";
   /** Extra request headers (authorization). */
   readonly headers?: Readonly<Record<string, string>>;
 }

@@ -1,0 +1,60 @@
+/** Request bodies and gateway configs shared by the benchmark scripts. */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { DevPki } from "@grpc-edge/example-upstream";
+import { DownloadRequestSchema, EchoRequestSchema } from "@grpc-edge/proto/demo/notes/v1/notes";
+import { stringify } from "yaml";
+
+export const ECHO = "/demo.notes.v1.NotesService/Echo";
+export const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
+
+/** A gRPC message frame (uncompressed). */
+export function frame(message: Uint8Array): Buffer {
+  const f = Buffer.alloc(5 + message.length);
+  f.writeUInt32BE(message.length, 1);
+  f.set(message, 5);
+  return f;
+}
+
+/** EchoRequest with a 100-byte payload, framed. */
+export const echo100 = frame(
+  toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: new Uint8Array(100).fill(7) })),
+);
+
+/** DownloadRequest for chunkCount messages of chunkBytes, framed. */
+export const download = (chunkCount: number, chunkBytes: number): Buffer =>
+  frame(toBinary(DownloadRequestSchema, create(DownloadRequestSchema, { chunkCount, chunkBytes })));
+
+/** Writes a gateway config (one upstream over mTLS, log level warn) and returns its path. */
+export function writeGatewayConfig(
+  dir: string,
+  upstreamUrl: string,
+  pki: DevPki,
+  extra: Record<string, unknown>,
+): string {
+  const config = {
+    listen: { host: "127.0.0.1", port: 0 },
+    log: { level: "warn" },
+    upstreams: [
+      {
+        name: "bench",
+        address: upstreamUrl,
+        services: ["*"],
+        tls: {
+          caFile: pki.caFile,
+          certFile: pki.clientCertFile,
+          keyFile: pki.clientKeyFile,
+          serverName: "localhost",
+        },
+      },
+    ],
+    ...extra,
+  };
+  const file = join(
+    dir,
+    `gateway-${Object.keys(extra).join("-") || "plain"}-${Math.random().toString(36).slice(2)}.yaml`,
+  );
+  writeFileSync(file, stringify(config));
+  return file;
+}

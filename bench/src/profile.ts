@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:profile`: one gateway under unary load, for working on the
+ * per-call path. Starts the echo upstream and a plain HTTP/1.1 gateway,
+ * drives it with wrk (or the Node generator with --load node), and prints
+ * gateway CPU per call. --cpu-prof writes a V8 CPU profile of the gateway to
+ * bench/out/profiles/ (open it in Chrome DevTools or speedscope, or
+ * summarize it with bench/src/summarize-profile.ts).
+ * --baseline <dir> also runs the gateway from another checkout (say a
+ * `git worktree` of main) against the same upstream, alternating the two
+ * round by round, to compare a change on this noisy shared machine.
+ * Options: --seconds N (default 10), --rounds N (default 1), --concurrency N
+ * (default 50), --text (grpc-web-text), --auth (JWT auth on), --stream
+ * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
+ * --baseline <dir>.
+ */
+import { fork } from "node:child_process";
+import { mkdirSync, readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
+import { type Child, startChild, startEchoUpstream } from "./children.ts";
+import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import type { LoadResult, LoadSpec } from "./load-generator.ts";
+import { cpuMs, cpuSplitMs, rssBytes } from "./proc-stats.ts";
+import { ensureWrk, runWrk } from "./wrk.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "10" },
+    concurrency: { type: "string", default: "50" },
+    text: { type: "boolean", default: false },
+    auth: { type: "boolean", default: false },
+    "cpu-prof": { type: "boolean", default: false },
+    load: { type: "string", default: "wrk" },
+    rounds: { type: "string", default: "1" },
+    baseline: { type: "string" },
+    stream: { type: "boolean", default: false },
+  },
+});
+const out = new URL("../out/", import.meta.url).pathname;
+const profiles = join(out, "profiles");
+mkdirSync(profiles, { recursive: true });
+if (values.load === "wrk" && !ensureWrk()) {
+  console.error("wrk is not installed (apt-get install wrk): using the Node load generator");
+  values.load = "node";
+}
+
+const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
+const idp = values.auth
+  ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })
+  : undefined;
+const token = await idp?.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
+const config = writeGatewayConfig(
+  out,
+  upstreamUrl,
+  pki,
+  idp === undefined
+    ? {}
+    : {
+        auth: {
+          issuers: [{ issuer: idp.issuer, audiences: ["api://notes"] }],
+          defaultPolicy: "authenticated",
+        },
+      },
+);
+const before = new Set(readdirSync(profiles));
+const cpuProf = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [];
+const targets: Array<{ name: string; child: Child }> = [
+  {
+    name: "this checkout",
+    child: await startChild("./gateway-process.ts", [config], { execArgv: cpuProf }),
+  },
+];
+if (values.baseline !== undefined) {
+  // The same gateway-process script, run from another checkout's sources.
+  const module = resolve(values.baseline, "bench/src/gateway-process.ts");
+  targets.push({ name: `baseline ${values.baseline}`, child: await startChild(module, [config]) });
+}
+// --stream: server streaming, 100 messages of 64 KiB per call.
+const message = values.stream ? download(100, 65536) : echo100;
+const body = values.text ? Buffer.from(message.toString("base64")) : message;
+const specFor = (child: Child): LoadSpec => ({
+  protocol: "h1",
+  url: `http://127.0.0.1:${child.port}`,
+  path: values.stream ? DOWNLOAD : ECHO,
+  contentType: values.text ? "application/grpc-web-text" : "application/grpc-web+proto",
+  body: body.toString("base64"),
+  textResponse: values.text,
+  nativeGrpc: false,
+  concurrency: Number(values.concurrency),
+  seconds: Number(values.seconds),
+  ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+});
+function runNode(s: LoadSpec): Promise<LoadResult> {
+  const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
+    execArgv: ["--conditions=source"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve) => {
+    child.once("message", (r: LoadResult) => resolve(r));
+    child.send(s);
+  });
+}
+const load = values.load === "wrk" ? runWrk : runNode;
+// Children must not outlive a failed run.
+process.once("uncaughtException", (err) => {
+  console.error(err);
+  for (const c of [...targets.map((t) => t.child), upstream]) c.process.kill("SIGKILL");
+  process.exit(1);
+});
+process.once("unhandledRejection", (err) => {
+  throw err;
+});
+interface Totals {
+  calls: number;
+  errors: number;
+  seconds: number;
+  bytes: number;
+  user: number;
+  system: number;
+  upstream: number;
+  p50: number[];
+  p99: number[];
+  firstError?: string;
+}
+const totals = new Map<string, Totals>();
+// Warm up (JIT, sessions), then alternate targets round by round.
+for (const t of targets) await load({ ...specFor(t.child), seconds: 2 });
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const t of targets) {
+    const cpu0 = cpuSplitMs(t.child.pid);
+    const up0 = cpuMs(upstream.pid);
+    const result = await load(specFor(t.child));
+    const cpu1 = cpuSplitMs(t.child.pid);
+    const sum = totals.get(t.name) ?? {
+      calls: 0,
+      errors: 0,
+      seconds: 0,
+      bytes: 0,
+      user: 0,
+      system: 0,
+      upstream: 0,
+      p50: [],
+      p99: [],
+    };
+    sum.calls += result.calls;
+    sum.errors += result.errors;
+    sum.bytes += result.bytes;
+    sum.seconds += result.seconds;
+    sum.user += cpu1.user - cpu0.user;
+    sum.system += cpu1.system - cpu0.system;
+    sum.upstream += cpuMs(upstream.pid) - up0;
+    sum.p50.push(result.p50Ms);
+    sum.p99.push(result.p99Ms);
+    if (result.firstError !== undefined) sum.firstError ??= result.firstError;
+    totals.set(t.name, sum);
+  }
+}
+console.log(
+  `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.auth ? ", auth on" : ""}`,
+);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+for (const t of targets) {
+  const s = totals.get(t.name) as Totals;
+  const perCall = (ms: number) => ((ms * 1000) / s.calls).toFixed(1);
+  console.log(
+    [
+      `${t.name}:`,
+      `  calls/s ${(s.calls / s.seconds).toFixed(0)}, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s (errors ${s.errors}${s.firstError ? `: ${s.firstError}` : ""}), p50 / p99 ${median(s.p50).toFixed(2)} / ${median(s.p99).toFixed(2)} ms`,
+      `  gateway CPU per call ${perCall(s.user + s.system)} µs (user ${perCall(s.user)}, system ${perCall(s.system)}); upstream ${perCall(s.upstream)} µs; RSS ${(rssBytes(t.child.pid) / 2 ** 20).toFixed(0)} MiB`,
+    ].join("\n"),
+  );
+}
+for (const t of targets) await t.child.stop();
+await upstream.stop();
+await idp?.close();
+if (values["cpu-prof"]) {
+  const made = readdirSync(profiles).filter((f) => !before.has(f));
+  console.log(`profile: ${made.map((f) => join(profiles, f)).join(", ")}`);
+}
+process.exit(0);
