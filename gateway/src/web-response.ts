@@ -31,9 +31,25 @@ export function errorTrailers(err: GatewayError): Record<string, string> {
   };
 }
 
+/**
+ * Bytes held back to coalesce writes: a unary reply's message and trailer
+ * frame leave in one write (with content-length) instead of a chunked
+ * header+message write and a second write for the trailer. Past this many
+ * bytes, or after two turns of the event loop (setImmediate), what is held
+ * is written at once, so streams are not delayed.
+ */
+const COALESCE_BYTES = 16 * 1024;
+
 export class WebResponse {
   private readonly res: RawResponse;
   private readonly options: WebResponseOptions;
+  /** Response headers decided (the upstream answered) but not yet written. */
+  private heldHeaders: OutgoingHttpHeaders | undefined;
+  /** Message bytes not yet written (raw frames, before base64). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private flushScheduled = false;
+  /** Headers are decided: a later end() sends a trailer frame, not trailers-only. */
   headersSent = false;
   finished = false;
   bytesOut = 0;
@@ -49,19 +65,24 @@ export class WebResponse {
   sendHeaders(metadata: OutgoingHttpHeaders): void {
     if (this.headersSent || this.finished) return;
     this.headersSent = true;
-    (this.res as ServerResponse).writeHead(200, {
+    this.heldHeaders = {
       ...this.options.baseHeaders,
       ...metadata,
       "content-type": this.options.contentType,
-    });
+    };
+    this.scheduleFlush();
   }
 
   /** Relays message bytes; false means the browser is slow (backpressure). */
   write(chunk: Uint8Array): boolean {
     if (this.finished) return true;
-    const out = this.options.text ? encodeBase64Chunk(chunk) : chunk;
-    this.bytesOut += out.length;
-    return (this.res as ServerResponse).write(out);
+    if (this.heldHeaders !== undefined || this.held.length > 0) {
+      this.held.push(chunk);
+      this.heldBytes += chunk.length;
+      if (this.heldBytes < COALESCE_BYTES) return true;
+      return this.flush();
+    }
+    return this.writeOut(chunk);
   }
 
   /** Called once when the browser's connection or stream closes. */
@@ -78,27 +99,86 @@ export class WebResponse {
   end(trailers: OutgoingHttpHeaders): void {
     if (this.finished) return;
     this.grpcStatus = Number(trailers["grpc-status"]);
+    const res = this.res as ServerResponse;
     if (!this.headersSent) {
       this.finished = true;
       this.headersSent = true;
-      (this.res as ServerResponse).writeHead(200, {
+      res.writeHead(200, {
         ...this.options.baseHeaders,
         ...trailers,
         "content-type": this.options.contentType,
         "content-length": "0",
       });
-      this.res.end();
+      res.end();
       return;
     }
     this.finished = true;
     const frame = encodeTrailerFrame(trailers);
-    const out = this.options.text ? encodeBase64Chunk(frame) : frame;
+    if (this.heldHeaders === undefined) {
+      // Headers and some messages are out already (a stream): the trailer frame ends it.
+      const out = this.encode(frame);
+      this.bytesOut += out.length;
+      res.end(out);
+      return;
+    }
+    // Nothing written yet: headers, messages and trailer frame in one write.
+    this.held.push(frame);
+    const out = this.encode(this.takeHeld());
     this.bytesOut += out.length;
-    (this.res as ServerResponse).end(out);
+    res.writeHead(200, { ...this.heldHeaders, "content-length": String(out.length) });
+    this.heldHeaders = undefined;
+    res.end(out);
   }
 
   /** Ends with a gateway-made error status. */
   fail(err: GatewayError): void {
     this.end(errorTrailers(err));
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Two turns of the event loop: an upstream that writes its trailers
+    // just after the message (Node's servers do) gets one more socket read
+    // to complete the reply; a stream waits microseconds, not a timer.
+    setImmediate(() =>
+      setImmediate(() => {
+        this.flushScheduled = false;
+        if (!this.finished) this.flush();
+      }),
+    );
+  }
+
+  /** Writes held headers and bytes; returns the write's backpressure signal. */
+  private flush(): boolean {
+    const res = this.res as ServerResponse;
+    if (this.heldHeaders !== undefined) {
+      res.writeHead(200, this.heldHeaders);
+      this.heldHeaders = undefined;
+      if (this.held.length === 0) {
+        res.flushHeaders();
+        return true;
+      }
+    }
+    if (this.held.length === 0) return true;
+    return this.writeOut(this.takeHeld());
+  }
+
+  private writeOut(chunk: Uint8Array): boolean {
+    const out = this.encode(chunk);
+    this.bytesOut += out.length;
+    return (this.res as ServerResponse).write(out);
+  }
+
+  private takeHeld(): Uint8Array {
+    const held = this.held;
+    const all = held.length === 1 ? (held[0] as Uint8Array) : Buffer.concat(held);
+    this.held = [];
+    this.heldBytes = 0;
+    return all;
+  }
+
+  private encode(bytes: Uint8Array): Uint8Array {
+    return this.options.text ? encodeBase64Chunk(bytes) : bytes;
   }
 }
