@@ -14,6 +14,17 @@ import {
 } from "node:http2";
 import type { Logger } from "pino";
 
+/**
+ * Flow-control windows the gateway grants upstreams. Per stream it bounds
+ * what a slow browser can leave buffered in the gateway (backpressure stops
+ * reading, the window fills, the upstream waits); per session it bounds all
+ * streams together. 64 KiB (HTTP/2's default) costs a round trip per 64 KiB.
+ */
+export const STREAM_WINDOW_BYTES = 1024 * 1024;
+export const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
+/** Larger DATA frames from the upstream: fewer reads and writes per message. */
+export const MAX_FRAME_BYTES = 256 * 1024;
+
 export interface UpstreamTls {
   readonly ca: Buffer;
   readonly cert: Buffer;
@@ -66,6 +77,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       key: tls.key,
       ALPNProtocols: ["h2"],
       minVersion: "TLSv1.2",
+      // HTTP/2's default 64 KiB windows stall a fast stream on round trips.
+      settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES },
     };
     if (tls.serverName !== undefined) connectOptions.servername = tls.serverName;
     const session = connect(address, connectOptions);
@@ -77,6 +90,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     };
     session.once("connect", () => {
       if (pooled.state === "connecting") pooled.state = "ready";
+      session.setLocalWindowSize(SESSION_WINDOW_BYTES);
     });
     session.on("goaway", (errorCode) => {
       pooled.state = "draining";
