@@ -8,6 +8,8 @@ import { codeName } from "./grpc-status.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface CallRecord {
+  /** x-request-id: the client's, when valid, or a new UUID. */
+  readonly requestId: string;
   /** The request path, e.g. /demo.notes.v1.NotesService/GetNote. */
   readonly path: string;
   /** Bounded route labels ("unknown" when the path did not route). */
@@ -26,13 +28,16 @@ export interface CallRecord {
 
 export function recordCall(
   log: FastifyBaseLogger,
+  logEnabled: boolean,
   metrics: GatewayMetrics,
   record: CallRecord,
 ): void {
   metrics.callFinished(record);
-  const { cause, relayed: _relayed, ...fields } = record;
+  if (!logEnabled) return; // below the log level: build nothing
+  const { cause, relayed: _relayed, requestId, ...fields } = record;
   log.info(
     {
+      reqId: requestId,
       ...fields,
       grpcCode: codeName(record.grpcStatus),
       durationMs: Math.round(record.durationMs * 1000) / 1000,

@@ -52,3 +52,29 @@ export async function registerCors(
     hook: "onRequest",
   });
 }
+
+/**
+ * The CORS headers of an actual (non-preflight) call, as @fastify/cors sends
+ * them, for the call handler that runs outside Fastify's hooks: an allowed
+ * origin is echoed (or `*`), with credentials and exposed headers; any
+ * other origin gets only `vary: Origin`. Objects are built once per origin.
+ */
+export function corsResponseHeaders(
+  config: GatewayConfig["cors"],
+): (origin: string | undefined) => Readonly<Record<string, string>> {
+  const exposed = [...new Set([...GRPC_WEB_EXPOSED_HEADERS, ...config.exposedHeaders])].join(", ");
+  const allowed = (origin: string): Readonly<Record<string, string>> =>
+    Object.freeze({
+      ...(origin === "*" ? {} : { vary: "Origin" }),
+      "access-control-allow-origin": origin,
+      ...(config.allowCredentials ? { "access-control-allow-credentials": "true" } : {}),
+      "access-control-expose-headers": exposed,
+    });
+  if (config.allowedOrigins.includes("*")) {
+    const any = allowed("*");
+    return () => any;
+  }
+  const byOrigin = new Map(config.allowedOrigins.map((o) => [o, allowed(o)]));
+  const refused = Object.freeze({ vary: "Origin" });
+  return (origin) => (origin === undefined ? refused : (byOrigin.get(origin) ?? refused));
+}

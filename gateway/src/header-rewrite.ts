@@ -57,6 +57,8 @@ export interface UpstreamRequestOptions {
   readonly timeoutMs: number | undefined;
   /** Verified identity (x-auth-*) and, when configured, authorization. */
   readonly identity: Readonly<Record<string, string>> | undefined;
+  /** The call's request id, sent as x-request-id. */
+  readonly requestId?: string;
   /** The browser's address, sent as x-forwarded-for. */
   readonly remoteAddress: string | undefined;
   /** Scheme the browser used, sent as x-forwarded-proto. */
@@ -88,6 +90,7 @@ export function buildUpstreamHeaders(
   if (options.remoteAddress !== undefined) out["x-forwarded-for"] = options.remoteAddress;
   out["x-forwarded-proto"] = options.forwardedProto;
   if (options.identity !== undefined) Object.assign(out, options.identity);
+  if (options.requestId !== undefined) out["x-request-id"] = options.requestId;
   return out;
 }
 

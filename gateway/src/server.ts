@@ -4,19 +4,24 @@
  * own module; this file only wires them and owns the set of calls in flight.
  */
 import { randomUUID } from "node:crypto";
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createSecureServer, type Http2SecureServer, type Http2ServerRequest } from "node:http2";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createAdminEndpoints } from "./admin.ts";
 import { type CallAuthorizer, createCallAuthorizer } from "./authentication.ts";
 import { recordCall } from "./call-record.ts";
 import type { GatewayConfig } from "./config.ts";
-import { registerCors } from "./cors.ts";
+import { corsResponseHeaders, registerCors } from "./cors.ts";
 import { GatewayError, toGatewayError } from "./errors.ts";
 import { parseGrpcTimeout } from "./grpc-timeout.ts";
 import { buildUpstreamHeaders } from "./header-rewrite.ts";
@@ -28,7 +33,7 @@ import { createRouter, parseMethodPath } from "./routing.ts";
 import { readListenerTls } from "./tls-material.ts";
 import { type CallSpan, createCallTracer } from "./tracing.ts";
 import { createUpstreamPools, type UpstreamPools } from "./upstream-pools.ts";
-import { WebResponse } from "./web-response.ts";
+import { type RawResponse, WebResponse } from "./web-response.ts";
 
 export interface Gateway {
   readonly app: FastifyInstance;
@@ -60,9 +65,16 @@ export async function createGateway(
     ...(options.logger === undefined
       ? { logger: loggerOptions(config.log.level) }
       : { loggerInstance: options.logger }),
-    ...(listenerTls === undefined
-      ? {}
-      : { http2: true, https: { allowHTTP1: true, cert: listenerTls.cert, key: listenerTls.key } }),
+    ...(listenerTls === undefined ? {} : { http2: true }),
+    // gRPC-Web calls (every POST) go straight to the call handler; Fastify
+    // routes the rest (preflight, health, metrics). Measured: Fastify's
+    // per-request work (request/reply objects, hooks, child logger) was a
+    // fifth of the gateway's CPU per unary call (bench/RESULTS.md).
+    serverFactory: (fastifyHandler: RequestListener) =>
+      createListener(listenerTls, (req, res) => {
+        if (req.method === "POST") handleCall(req, res);
+        else fastifyHandler(req as IncomingMessage, res as ServerResponse);
+      }),
     logController: quietRequestLogs(), // one access line per call, written by the gateway
     genReqId: (req: { headers: IncomingHttpHeaders }) =>
       validRequestId(req.headers["x-request-id"]) ?? randomUUID(),
@@ -88,100 +100,120 @@ export async function createGateway(
     isDraining: () => draining,
     log,
   });
-  // The body is relayed as a stream by the call handler, never parsed.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", (_req, _payload, done) => done(null));
-  app.post("/*", (request, reply) => {
-    void handleCall(request, reply);
-  });
+  const corsHeaders = corsResponseHeaders(config.cors);
+  const forwardedProto = listenerTls === undefined ? "http" : "https";
+  const infoEnabled = () => (log as unknown as Logger).isLevelEnabled("info");
 
-  async function handleCall(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    reply.hijack();
+  function handleCall(req: RawRequest, res: RawResponse): void {
     const started = performance.now();
-    const req = request.raw;
-    const baseHeaders = {
-      ...reply.getHeaders(),
-      "x-request-id": request.id,
-    } as OutgoingHttpHeaders;
-    const protocol = parseWebContentType(req.headers["content-type"]);
+    const headers = req.headers;
+    const requestId = validRequestId(headers["x-request-id"]) ?? randomUUID();
+    const baseHeaders: OutgoingHttpHeaders = {
+      ...corsHeaders(headerValue(headers, "origin")),
+      "x-request-id": requestId,
+    };
+    const protocol = parseWebContentType(headers["content-type"]);
     if (protocol === undefined) {
-      rejectMediaType(reply, baseHeaders, req.headers["content-type"]);
+      rejectMediaType(res, baseHeaders, headers["content-type"], log, requestId);
+      req.resume();
       return;
     }
-    const response = new WebResponse(reply.raw, {
+    const textOnly = acceptsTextOnly(headers.accept);
+    const response = new WebResponse(res, {
       contentType:
-        protocol.text || !acceptsTextOnly(req.headers.accept)
+        protocol.text || !textOnly
           ? protocol.responseContentType
           : "application/grpc-web-text+proto",
-      text: protocol.text || acceptsTextOnly(req.headers.accept),
+      text: protocol.text || textOnly,
       baseHeaders,
     });
-    let route = { service: "unknown", method: "unknown" };
-    let path = req.url ?? "";
-    let upstream: string | undefined;
-    let relayed = false;
-    let span: CallSpan | undefined;
+    const call: CallState = {
+      route: UNKNOWN_ROUTE,
+      path: req.url ?? "",
+      upstream: undefined,
+      relayed: false,
+      span: undefined,
+    };
     const finishCall = (outcome: RelayOutcome) => {
       const grpcStatus = outcome.clientCancelled ? 1 : (response.grpcStatus ?? 2);
-      span?.end(grpcStatus, outcome.error?.reason);
-      recordCall(request.log, metrics, {
-        path,
-        ...route,
-        upstream,
+      call.span?.end(grpcStatus, outcome.error?.reason);
+      recordCall(log, infoEnabled(), metrics, {
+        requestId,
+        path: call.path,
+        service: call.route.service,
+        method: call.route.method,
+        upstream: call.upstream,
         grpcStatus,
         reason: outcome.error?.reason,
         cause: outcome.error?.cause,
         clientCancelled: outcome.clientCancelled,
-        relayed,
+        relayed: call.relayed,
         durationMs: performance.now() - started,
         bytesIn: outcome.bytesIn,
         bytesOut: response.bytesOut,
       });
     };
-    try {
-      if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
-      const method = parseMethodPath(req.url ?? "");
-      path = method.path;
-      const pool = router.route(method.service);
-      upstream = pool.name;
-      authorizer.checkMethodExists(method);
-      // Labels only for routable methods: clients cannot mint new series.
-      route = metrics.labels(method.service, method.method);
-      span = tracer.start(req.headers, method, pool.name);
-      const timeout = parseGrpcTimeout(headerValue(req.headers, "grpc-timeout"));
-      const identity = await authorizer.check(method, req.headers);
-      const headers = buildUpstreamHeaders(req.headers, {
-        path: method.path,
-        authority: pool.authority,
-        contentType: protocol.upstreamContentType,
-        timeoutMs:
-          timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs),
-        identity: { ...identity, "x-request-id": request.id },
-        remoteAddress: request.ip === "" ? undefined : request.ip,
-        forwardedProto: listenerTls === undefined ? "http" : "https",
-      });
-      span?.inject(headers);
-      relayed = true;
-      metrics.callStarted(route.service, route.method);
-      const handle = relay({
-        req,
-        response,
-        pool,
-        headers,
-        textRequest: protocol.text,
-        maxMessageBytes: config.limits.maxMessageBytes,
-        timeoutMs:
-          timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs),
-        onFinish: (outcome) => {
-          inFlight.delete(handle);
-          finishCall(outcome);
-        },
-      });
-      inFlight.add(handle);
-    } catch (err) {
+    const fail = (err: unknown) => {
       const error = toGatewayError(err);
       response.fail(error);
+      req.resume(); // the body is not read: let the connection go on
       finishCall({ bytesIn: 0, error, clientCancelled: false });
+    };
+    try {
+      if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
+      const method = parseMethodPath(call.path);
+      call.path = method.path;
+      const pool = router.route(method.service);
+      call.upstream = pool.name;
+      authorizer.checkMethodExists(method);
+      // Labels only for routable methods: clients cannot mint new series.
+      call.route = metrics.labels(method.service, method.method);
+      call.span = tracer.start(headers, method, pool.name);
+      const timeout = parseGrpcTimeout(headerValue(headers, "grpc-timeout"));
+      const timeoutMs =
+        timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs);
+      const start = (identity: Record<string, string>) => {
+        const upstreamHeaders = buildUpstreamHeaders(headers, {
+          path: method.path,
+          authority: pool.authority,
+          contentType: protocol.upstreamContentType,
+          timeoutMs,
+          identity,
+          requestId,
+          remoteAddress: req.socket?.remoteAddress,
+          forwardedProto,
+        });
+        call.span?.inject(upstreamHeaders);
+        call.relayed = true;
+        metrics.callStarted(call.route.service, call.route.method);
+        const handle = relay({
+          req,
+          response,
+          pool,
+          headers: upstreamHeaders,
+          textRequest: protocol.text,
+          maxMessageBytes: config.limits.maxMessageBytes,
+          timeoutMs,
+          onFinish: (outcome) => {
+            inFlight.delete(handle);
+            finishCall(outcome);
+          },
+        });
+        inFlight.add(handle);
+      };
+      const identity = authorizer.check(method, headers);
+      if (identity instanceof Promise) {
+        // Hold the body until the token is verified (it is not read meanwhile).
+        identity.then((id) => {
+          try {
+            start(id);
+          } catch (err) {
+            fail(err);
+          }
+        }, fail);
+      } else start(identity);
+    } catch (err) {
+      fail(err);
     }
   }
 
@@ -224,24 +256,63 @@ export async function createGateway(
 
 /** 415 for a body that is not gRPC-Web; CORS headers still go out (checklist item 1). */
 function rejectMediaType(
-  reply: FastifyReply,
-  baseHeaders: Record<string, unknown>,
+  res: RawResponse,
+  baseHeaders: OutgoingHttpHeaders,
   contentType: string | undefined,
+  log: FastifyBaseLogger,
+  requestId: string,
 ): void {
   const err = new GatewayError(
     "unsupported_media_type",
     `content-type ${JSON.stringify(contentType ?? null)} is not gRPC-Web`,
   );
-  reply.raw.writeHead(415, {
-    ...(baseHeaders as Record<string, string>),
+  (res as ServerResponse).writeHead(415, {
+    ...baseHeaders,
     "content-type": "text/plain; charset=utf-8",
     "grpc-status": String(err.code),
     "grpc-message": err.grpcMessage,
     "grpc-edge-reason": err.reason,
   });
-  reply.raw.end(`${err.grpcMessage}\n`);
-  reply.log.info({ reason: err.reason, httpStatus: 415 }, "call rejected");
+  res.end(`${err.grpcMessage}\n`);
+  log.info({ reqId: requestId, reason: err.reason, httpStatus: 415 }, "call rejected");
 }
+
+interface CallState {
+  route: { readonly service: string; readonly method: string };
+  path: string;
+  upstream: string | undefined;
+  relayed: boolean;
+  span: CallSpan | undefined;
+}
+
+const UNKNOWN_ROUTE = Object.freeze({ service: "unknown", method: "unknown" });
+
+type RawRequest = IncomingMessage | Http2ServerRequest;
+
+/**
+ * The listener, made here rather than by Fastify so that calls skip its
+ * router: plain HTTP/1.1, or TLS with ALPN h2 and http/1.1. Timeouts as
+ * Fastify sets them for its own servers.
+ */
+function createListener(
+  tls: { cert: Buffer; key: Buffer } | undefined,
+  listener: (req: RawRequest, res: RawResponse) => void,
+): Server | Http2SecureServer {
+  if (tls === undefined) {
+    const server = createServer(listener);
+    server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    server.requestTimeout = 0;
+    return server;
+  }
+  const server = createSecureServer({ allowHTTP1: true, cert: tls.cert, key: tls.key }, listener);
+  server.on("session", (session) =>
+    session.setTimeout(KEEP_ALIVE_TIMEOUT_MS, () => session.close()),
+  );
+  return server;
+}
+
+/** Idle keep-alive connections and HTTP/2 sessions close after this (Fastify's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];

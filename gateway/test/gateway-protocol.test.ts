@@ -1,6 +1,7 @@
 // DESIGN.md's gRPC-Web checklist, case by case, with raw HTTP requests from
 // the browser side and a scriptable HTTP/2 + mTLS upstream on the other.
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { constants } from "node:http2";
 import { after, before, describe, it } from "node:test";
 import { startGateway, type TestGateway } from "./support/gateway.ts";
@@ -118,6 +119,84 @@ describe("gRPC-Web protocol cases", () => {
     assert.deepEqual(body.messages, [MESSAGE.subarray(5)]);
     assert.equal(body.trailers["grpc-status"], "0");
     assert.equal(body.trailers["x-trailer"], "t");
+  });
+
+  it("sends a unary reply in one write: content-length, not chunked", async () => {
+    handler = (call) => okReply(call);
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["transfer-encoding"], undefined);
+    assert.equal(res.headers["content-length"], String(res.body.length));
+    // The message frame, then the trailer frame, and nothing else.
+    assert.deepEqual(res.body.subarray(0, MESSAGE.length), MESSAGE);
+    const trailer = res.body.subarray(MESSAGE.length);
+    assert.equal(trailer[0], 0x80);
+    assert.equal(trailer.readUInt32BE(1), trailer.length - 5);
+    assert.equal(parseWebBody(res.body).trailers["grpc-status"], "0");
+  });
+
+  it("streams each message as it arrives, not held until the stream ends", async () => {
+    let sendRest: () => void = () => {};
+    handler = (call) => {
+      call.stream.respond(
+        { ":status": 200, "content-type": "application/grpc" },
+        { waitForTrailers: true },
+      );
+      call.stream.on("wantTrailers", () => call.stream.sendTrailers({ "grpc-status": "0" }));
+      call.stream.write(MESSAGE);
+      // The rest only once the browser side has seen the first message.
+      sendRest = () => call.stream.end(MESSAGE);
+    };
+    const { status, headers, chunks } = await new Promise<{
+      status: number;
+      headers: Record<string, unknown>;
+      chunks: Buffer[];
+    }>((resolve, reject) => {
+      const req = request(`${gw.url}${PATH}`, {
+        method: "POST",
+        headers: { "content-type": "application/grpc-web+proto" },
+      });
+      const timer = setTimeout(() => reject(new Error("first message held back")), 3000);
+      req.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => {
+          chunks.push(c);
+          if (chunks.length === 1) {
+            clearTimeout(timer);
+            sendRest();
+          }
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, chunks }));
+      });
+      req.on("error", reject);
+      req.end(MESSAGE);
+    });
+    assert.equal(status, 200);
+    assert.equal(headers["transfer-encoding"], "chunked");
+    assert.deepEqual(chunks[0], MESSAGE);
+    const body = parseWebBody(Buffer.concat(chunks));
+    assert.equal(body.messages.length, 2);
+    assert.equal(body.trailers["grpc-status"], "0");
+  });
+
+  it("grants upstreams 1 MiB stream windows and 256 KiB frames", async () => {
+    let settings: import("node:http2").Settings | undefined;
+    handler = (call) => {
+      settings = call.stream.session?.remoteSettings;
+      okReply(call);
+    };
+    await postGrpcWeb(gw.url, PATH, MESSAGE);
+    assert.equal(settings?.initialWindowSize, 1024 * 1024);
+    assert.equal(settings?.maxFrameSize, 256 * 1024);
+  });
+
+  it("gives a call from a disallowed origin no CORS grant, only vary: Origin", async () => {
+    handler = (call) => okReply(call);
+    const res = await postGrpcWeb(gw.url, PATH, MESSAGE, { origin: "https://evil.example" });
+    assert.equal(res.status, 200); // the server answers; the browser withholds it
+    assert.equal(res.headers["access-control-allow-origin"], undefined);
+    assert.equal(res.headers["access-control-expose-headers"], undefined);
+    assert.equal(res.headers.vary, "Origin");
   });
 
   it("decodes grpc-web-text in, and base64s every chunk out, trailer frame included", async () => {
