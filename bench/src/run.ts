@@ -10,15 +10,14 @@ import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { ensureDevPki } from "@grpc-edge/example-upstream";
-import { DownloadRequestSchema, EchoRequestSchema } from "@grpc-edge/proto/demo/notes/v1/notes";
-import { stringify } from "yaml";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
-import { type Child, startChild } from "./children.ts";
+import { type Child, startChild, startEchoUpstream } from "./children.ts";
+import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
 import { cpuMs, rssBytes } from "./proc-stats.ts";
+import { measureWorkers } from "./workers.ts";
+import { ensureWrk, runWrk } from "./wrk.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,55 +33,13 @@ const concurrency = Number(values.concurrency);
 const out = new URL("../out/", import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
 
-function frame(message: Uint8Array): Buffer {
-  const f = Buffer.alloc(5 + message.length);
-  f.writeUInt32BE(message.length, 1);
-  f.set(message, 5);
-  return f;
-}
-const echo100 = frame(
-  toBinary(EchoRequestSchema, create(EchoRequestSchema, { payload: new Uint8Array(100).fill(7) })),
-);
-const download = (chunkCount: number, chunkBytes: number) =>
-  frame(toBinary(DownloadRequestSchema, create(DownloadRequestSchema, { chunkCount, chunkBytes })));
-
 // --- processes ------------------------------------------------------------
-const pki = await ensureDevPki({ dir: join(out, "pki"), log: () => {} });
-const upstream = await startChild("./echo-upstream.ts", [
-  pki.caFile,
-  pki.serverCertFile,
-  pki.serverKeyFile,
-]);
-const upstreamUrl = `https://127.0.0.1:${upstream.port}`;
+const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
 const idp = await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 });
 const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
 
-function gatewayConfig(extra: Record<string, unknown>): string {
-  const config = {
-    listen: { host: "127.0.0.1", port: 0 },
-    log: { level: "warn" },
-    upstreams: [
-      {
-        name: "bench",
-        address: upstreamUrl,
-        services: ["*"],
-        tls: {
-          caFile: pki.caFile,
-          certFile: pki.clientCertFile,
-          keyFile: pki.clientKeyFile,
-          serverName: "localhost",
-        },
-      },
-    ],
-    ...extra,
-  };
-  const file = join(
-    out,
-    `gateway-${Object.keys(extra).join("-") || "plain"}-${Math.random().toString(36).slice(2)}.yaml`,
-  );
-  writeFileSync(file, stringify(config));
-  return file;
-}
+const gatewayConfig = (extra: Record<string, unknown>) =>
+  writeGatewayConfig(out, upstreamUrl, pki, extra);
 const gateway = await startChild("./gateway-process.ts", [gatewayConfig({})]);
 const gatewayTls = await startChild("./gateway-process.ts", [
   gatewayConfig({
@@ -101,6 +58,12 @@ const gatewayAuth = await startChild("./gateway-process.ts", [
     },
   }),
 ]);
+const bareRelay = await startChild("./bare-relay.ts", [
+  upstreamUrl,
+  pki.caFile,
+  pki.clientCertFile,
+  pki.clientKeyFile,
+]);
 const peer = await startChild("./peer.ts", [
   upstreamUrl,
   pki.caFile,
@@ -109,8 +72,6 @@ const peer = await startChild("./peer.ts", [
 ]);
 
 // --- targets ----------------------------------------------------------------
-const ECHO = "/demo.notes.v1.NotesService/Echo";
-const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
 const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({
   protocol: "h1",
   url: `http://127.0.0.1:${child.port}`,
@@ -136,7 +97,18 @@ const direct = (body: Buffer, path = ECHO): LoadSpec => ({
   tls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey },
 });
 
+// wrk drives the plain HTTP/1.1 targets (C: it leaves the cores to what is
+// measured); HTTP/2 targets need the Node generator (wrk has no HTTP/2, and
+// h2load cannot present the client certificate the upstream requires).
+const haveWrk = ensureWrk();
+if (!haveWrk) console.error("wrk is not installed: every target uses the Node load generator");
+const loadTool = (spec: LoadSpec) =>
+  haveWrk && spec.protocol === "h1" && spec.tls === undefined && spec.generator !== "node"
+    ? "wrk"
+    : "node";
+
 function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  if (loadTool(spec) === "wrk") return runWrk(spec);
   const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
     execArgv: ["--conditions=source"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -202,13 +174,14 @@ async function scenario(
   const lines = [
     `### ${title}`,
     "",
-    `| target | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| target | load | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const [name, r] of rows) {
     const rate = r.calls / r.seconds;
+    const spec = targets.find((t) => t.name === name)?.spec;
     lines.push(
-      `| ${name} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
+      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
     );
   }
   const text = `${lines.join("\n")}\n`;
@@ -221,6 +194,11 @@ const textBody = Buffer.from(echo100.toString("base64"));
 report.push(
   await scenario("Unary, 100-byte echo, 50 connections", [
     { name: "direct (gRPC, h2 + mTLS)", proxy: undefined, spec: direct(echo100) },
+    {
+      name: "gateway, HTTP/1.1 binary (Node generator, as direct)",
+      proxy: gateway,
+      spec: web(gateway, echo100, { generator: "node" }),
+    },
     { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, echo100) },
     {
       name: "gateway, HTTP/1.1 text",
@@ -245,6 +223,11 @@ report.push(
       proxy: gatewayAuth,
       spec: web(gatewayAuth, echo100, { headers: { authorization: `Bearer ${token}` } }),
     },
+    {
+      name: "reference: bare Node relay (no checks), HTTP/1.1",
+      proxy: bareRelay,
+      spec: web(bareRelay, echo100),
+    },
     { name: "peer: @grpc-web/proxy, HTTP/1.1", proxy: peer, spec: web(peer, echo100) },
   ]),
 );
@@ -260,7 +243,11 @@ report.push(
       {
         name: "gateway, HTTP/1.1 binary",
         proxy: gateway,
-        spec: web(gateway, download(1000, 1024), { path: DOWNLOAD, concurrency: 8 }),
+        spec: web(gateway, download(1000, 1024), {
+          path: DOWNLOAD,
+          concurrency: 8,
+          generator: "node",
+        }),
       },
     ],
     "call",
@@ -278,11 +265,21 @@ report.push(
       {
         name: "gateway, HTTP/1.1 binary",
         proxy: gateway,
-        spec: web(gateway, download(100, 65536), { path: DOWNLOAD, concurrency: 4 }),
+        spec: web(gateway, download(100, 65536), {
+          path: DOWNLOAD,
+          concurrency: 4,
+          generator: "node",
+        }),
       },
     ],
     "call",
   ),
+);
+report.push(
+  await measureWorkers({ dir: out, upstreamUrl, pki, seconds, concurrency, rounds }).then((t) => {
+    process.stdout.write(`${t}\n`);
+    return t;
+  }),
 );
 const memory = [
   await measureSlowReader({ gateway, body: download(3200, 65536) }),
@@ -298,6 +295,8 @@ report.push(memory);
 
 const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency}\n`;
 writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
-await Promise.all([gateway, gatewayTls, gatewayAuth, peer, upstream].map((c) => c.stop()));
+await Promise.all(
+  [gateway, gatewayTls, gatewayAuth, bareRelay, peer, upstream].map((c) => c.stop()),
+);
 await idp.close();
 process.exit(0);
