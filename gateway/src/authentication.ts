@@ -66,8 +66,11 @@ export async function createCallAuthorizer(
   );
   return {
     checkMethodExists,
-    check: (method, headers) =>
-      step.check({ path: method.path, service: method.service, method: method.method, headers }),
+    check: (method, headers) => {
+      const call = { path: method.path, service: method.service, method: method.method, headers };
+      // A cached token or a public method: no promise, no extra turn of the event loop.
+      return step.checkCached(call) ?? step.check(call);
+    },
     close: () => step.close(),
   };
 }

@@ -10,7 +10,7 @@
  * The cached value is the principal, not a decision: scopes are checked per
  * method on every call.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 export const DEFAULT_MAX_ENTRIES = 10_000;
 
@@ -28,7 +28,7 @@ interface Entry<V> {
 }
 
 export function tokenCacheKey(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return hash("sha256", token, "base64url");
 }
 
 export function createTokenCache<V>(maxEntries: number = DEFAULT_MAX_ENTRIES): TokenCache<V> {

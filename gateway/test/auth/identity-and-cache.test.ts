@@ -67,6 +67,24 @@ describe("identity and cache", () => {
     }
   });
 
+  it("checkCached answers without a promise only for a cached token with the scopes", async () => {
+    const { step, clock } = await startStep(authConfigFor([idp]));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
+      const get = call(`/${NOTES}/GetNote`, bearer(token));
+      assert.equal(step.checkCached(get), undefined, "not verified yet");
+      const verified = await step.check(get);
+      assert.deepEqual(step.checkCached(get), verified);
+      assert.equal(step.checkCached(call(`/${NOTES}/DeleteNote`, bearer(token))), undefined);
+      assert.equal(step.checkCached(call(`/${NOTES}/GetNote`, "Bearer x.y.z")), undefined);
+      assert.equal(step.checkCached(call(`/${NOTES}/GetNote`)), undefined);
+      clock.advance(60_000);
+      assert.equal(step.checkCached(get), undefined, "expired: check() decides");
+    } finally {
+      step.close();
+    }
+  });
+
   it("a cache hit does not re-verify, scopes are still checked per method, an expired cached token is rejected", async () => {
     const { step, clock } = await startStep(authConfigFor([idp]));
     try {
