@@ -70,7 +70,7 @@ export async function measureIdleStreams(options: {
 }): Promise<string> {
   const { gateway, streams } = options;
   const url = `https://127.0.0.1:${gateway.port}`;
-  const before = rssBytes(gateway.pid);
+  const before = await collectGarbage(gateway);
   const sessions: ClientHttp2Session[] = [];
   const open: ClientHttp2Stream[] = [];
   const perSession = 100;
@@ -92,7 +92,7 @@ export async function measureIdleStreams(options: {
   const deadline = Date.now() + 60_000;
   while (responded < streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 500));
-  const during = rssBytes(gateway.pid);
+  const during = await collectGarbage(gateway);
   // A unary call while they are all open.
   const probe = connect(url, { ca: options.ca, servername: "localhost" });
   const latencies: number[] = [];
@@ -118,9 +118,22 @@ export async function measureIdleStreams(options: {
   return [
     `### ${streams} idle server streams over HTTP/2 (TLS), ${sessions.length} browser connections`,
     "",
-    "| streams answered | gateway RSS before | with the streams open | per stream | unary call meanwhile, p50 / max |",
+    "| streams answered | gateway RSS before → with the streams open | per stream (RSS) | V8 heap per stream | unary call meanwhile, p50 / max |",
     "| --- | --- | --- | --- | --- |",
-    `| ${responded} | ${(before / MiB).toFixed(1)} MiB | ${(during / MiB).toFixed(1)} MiB | ${((during - before) / streams / 1024).toFixed(1)} KiB | ${latencies[10]?.toFixed(2)} / ${latencies[19]?.toFixed(2)} ms |`,
+    `| ${responded} | ${(before.rss / MiB).toFixed(1)} → ${(during.rss / MiB).toFixed(1)} MiB | ${((during.rss - before.rss) / streams / 1024).toFixed(1)} KiB | ${((during.heapUsed - before.heapUsed) / streams / 1024).toFixed(1)} KiB | ${latencies[10]?.toFixed(2)} / ${latencies[19]?.toFixed(2)} ms |`,
     "",
   ].join("\n");
+}
+
+/** A full GC in the gateway process (after --expose-gc), then its heap and RSS. */
+function collectGarbage(gateway: Child): Promise<{ heapUsed: number; rss: number }> {
+  return new Promise((resolve) => {
+    const onMessage = (m: { type?: string; heapUsed: number; rss: number }) => {
+      if (m?.type !== "gc-done") return;
+      gateway.process.off("message", onMessage);
+      resolve({ heapUsed: m.heapUsed, rss: m.rss });
+    };
+    gateway.process.on("message", onMessage);
+    gateway.process.send({ type: "gc" });
+  });
 }

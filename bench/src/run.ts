@@ -41,15 +41,19 @@ const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 
 const gatewayConfig = (extra: Record<string, unknown>) =>
   writeGatewayConfig(out, upstreamUrl, pki, extra);
 const gateway = await startChild("./gateway-process.ts", [gatewayConfig({})]);
-const gatewayTls = await startChild("./gateway-process.ts", [
-  gatewayConfig({
-    listen: {
-      host: "127.0.0.1",
-      port: 0,
-      tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-    },
-  }),
-]);
+const gatewayTls = await startChild(
+  "./gateway-process.ts",
+  [
+    gatewayConfig({
+      listen: {
+        host: "127.0.0.1",
+        port: 0,
+        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+      },
+    }),
+  ],
+  { execArgv: ["--expose-gc"] }, // the idle-streams scenario collects garbage before reading memory
+);
 const gatewayAuth = await startChild("./gateway-process.ts", [
   gatewayConfig({
     auth: {
