@@ -5,18 +5,9 @@
  * Hover a box for its function, file and share.
  * Usage: node bench/src/flamegraph.ts <file.cpuprofile> <out.svg> [title]
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+import { loadProfile, type ProfileNode } from "./cpu-profile.ts";
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
 interface Box {
   name: string;
   detail: string;
@@ -29,10 +20,8 @@ const [input, output, title = "gateway CPU profile"] = process.argv.slice(2) as 
   string,
   string | undefined,
 ];
-const profile = JSON.parse(readFileSync(input, "utf8")) as Profile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const profile = loadProfile(input);
+const { byId, parent } = profile;
 
 const frameName = (n: ProfileNode) => n.callFrame.functionName || "(anonymous)";
 const frameDetail = (n: ProfileNode) => {

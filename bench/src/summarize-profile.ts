@@ -4,25 +4,12 @@
  * inclusive time of the gateway's own functions.
  * Usage: node bench/src/summarize-profile.ts <file.cpuprofile> [top=40]
  */
-import { readFileSync } from "node:fs";
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface Profile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { loadProfile, type ProfileNode } from "./cpu-profile.ts";
 
 const [file, topArg] = process.argv.slice(2) as [string, string | undefined];
 const top = Number(topArg ?? 40);
-const profile = JSON.parse(readFileSync(file, "utf8")) as Profile;
-const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-const parent = new Map<number, number>();
-for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const profile = loadProfile(file);
+const { byId, parent } = profile;
 
 function where(url: string, name: string): string {
   if (url === "") return name.startsWith("(") ? name : "(native)";
