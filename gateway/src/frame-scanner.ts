@@ -23,7 +23,9 @@ export class FrameScanner {
   private readonly options: FrameScannerOptions;
   /** Header bytes still needed (0 while inside a message body). */
   private headerNeeded = 5;
-  private readonly header = new Uint8Array(5);
+  /** The prefix read so far: flags, then the length, big-endian (no buffer per scanner). */
+  private flags = 0;
+  private length = 0;
   private bodyRemaining = 0;
   /** Complete frames seen (data and trailer). */
   frames = 0;
@@ -49,7 +51,9 @@ export class FrameScanner {
         if (this.bodyRemaining === 0) this.frames++;
         continue;
       }
-      this.header[5 - this.headerNeeded] = chunk[i] as number;
+      const byte = chunk[i] as number;
+      if (this.headerNeeded === 5) this.flags = byte;
+      else this.length = this.length * 256 + byte;
       this.headerNeeded--;
       i++;
       if (this.headerNeeded === 0) this.onHeader();
@@ -57,14 +61,8 @@ export class FrameScanner {
   }
 
   private onHeader(): void {
-    const h = this.header;
-    const flags = h[0] as number;
-    const length =
-      (((h[1] as number) << 24) |
-        ((h[2] as number) << 16) |
-        ((h[3] as number) << 8) |
-        (h[4] as number)) >>>
-      0;
+    const { flags, length } = this;
+    this.length = 0;
     const { direction, maxMessageBytes } = this.options;
     if ((flags & FLAG_TRAILER) !== 0) {
       if (!this.options.allowTrailer) {

@@ -104,13 +104,19 @@ export function relay(options: RelayOptions): RelayHandle {
     try {
       const data = decoder === undefined ? chunk : decoder.push(chunk);
       requestFrames.push(data);
-      if (!stream.write(data)) req.pause();
+      if (!stream.write(data)) {
+        // Listen for drain only while paused: most calls never need it.
+        req.pause();
+        stream.once("drain", resumeRequest);
+      }
     } catch (err) {
       abort(toGatewayError(err));
     }
   }
+  function resumeRequest() {
+    req.resume();
+  }
   req.on("data", onRequestData);
-  stream.on("drain", () => req.resume());
   req.once("end", () => {
     if (done) return;
     try {
@@ -172,9 +178,14 @@ export function relay(options: RelayOptions): RelayHandle {
       abort(toGatewayError(err));
       return;
     }
-    if (!response.write(chunk)) stream.pause();
+    if (!response.write(chunk)) {
+      stream.pause();
+      response.onceDrained(resumeStream);
+    }
   }
-  response.onDrain(() => stream.resume());
+  function resumeStream() {
+    stream.resume();
+  }
   stream.on("trailers", (received) => {
     trailers = received;
   });

@@ -90,9 +90,9 @@ export class WebResponse {
     this.res.once("close", listener);
   }
 
-  /** Called when the browser has taken what was written (backpressure). */
-  onDrain(listener: () => void): void {
-    this.res.on("drain", listener);
+  /** Called once the browser has taken what was written (after write returned false). */
+  onceDrained(listener: () => void): void {
+    this.res.once("drain", listener);
   }
 
   /** Ends with a trailer frame (after headers) or trailers-only (before). */
