@@ -1,7 +1,9 @@
 /**
- * Renders a V8 .cpuprofile (from --cpu-prof) as a flame graph SVG: one box
- * per stack frame, as wide as the time spent in it and its callees, callers
- * below callees on top. Idle and GC are kept (they are part of the cost).
+ * Renders a V8 .cpuprofile (from --cpu-prof) as a flame graph SVG, drawn as
+ * an icicle: one box per stack frame, as wide as the time spent in it and
+ * its callees, callers above callees, so the wide boxes that matter are at
+ * the top. Stacks deeper than MAX_DEPTH are cut (start-up module loading).
+ * Idle and GC are kept (they are part of the cost).
  * Hover a box for its function, file and share.
  * Usage: node bench/src/flamegraph.ts <file.cpuprofile> <out.svg> [title]
  */
@@ -57,6 +59,8 @@ profile.samples.forEach((id, i) => {
 const WIDTH = 1600;
 const ROW = 17;
 const MIN_WIDTH = 0.5;
+const MAX_DEPTH = 40;
+const TOP = 26;
 let depthMax = 0;
 const rects: string[] = [];
 const escapeXml = (s: string) =>
@@ -69,7 +73,7 @@ function colour(detail: string): string {
 }
 function draw(box: Box, x: number, depth: number): void {
   const w = (box.total / root.total) * WIDTH;
-  if (w < MIN_WIDTH) return;
+  if (w < MIN_WIDTH || depth > MAX_DEPTH) return;
   depthMax = Math.max(depthMax, depth);
   const share = ((100 * box.total) / root.total).toFixed(2);
   const label = w > 40 ? escapeXml(box.name.slice(0, Math.floor(w / 7))) : "";
@@ -83,12 +87,12 @@ function draw(box: Box, x: number, depth: number): void {
   }
 }
 draw(root, 0, 0);
-const height = (depthMax + 1) * ROW + 40;
-// Callers at the bottom: depth 0 is the last row.
+const height = TOP + (depthMax + 1) * ROW + 10;
+// Callers on top: depth 0 is the first row under the title.
 const svg = rects
   .join("\n")
-  .replace(/\{Y(\d+)\}/g, (_, d) => String(height - 10 - (Number(d) + 1) * ROW))
-  .replace(/\{T(\d+)\}/g, (_, d) => String(height - 10 - (Number(d) + 1) * ROW + 12));
+  .replace(/\{Y(\d+)\}/g, (_, d) => String(TOP + Number(d) * ROW))
+  .replace(/\{T(\d+)\}/g, (_, d) => String(TOP + Number(d) * ROW + 12));
 writeFileSync(
   output,
   `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="monospace" font-size="11">
