@@ -96,6 +96,7 @@ const svg = rects
 writeFileSync(
   output,
   `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="monospace" font-size="11">
+<title>${escapeXml(title)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="4" y="16" font-size="14">${escapeXml(title)} (${(root.total / 1e6).toFixed(1)} s sampled; orange: gateway, yellow: npm, blue: Node, grey: native/GC/idle)</text>
 ${svg}
