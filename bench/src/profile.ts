@@ -11,7 +11,10 @@
  * Options: --seconds N (default 10), --rounds N (default 1), --concurrency N
  * (default 50), --text (grpc-web-text), --auth (JWT auth on), --stream
  * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
- * --baseline <dir>.
+ * --baseline <dir>, --auth-compare (auth on and off, alternating),
+ * --same-bytes (with --auth-compare: the auth-off gateway gets the same
+ * authorization header, which it drops, to separate what verifying costs
+ * from what receiving a 1 KB header costs).
  */
 import { fork } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
@@ -35,6 +38,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
     baseline: { type: "string" },
     stream: { type: "boolean", default: false },
+    "auth-compare": { type: "boolean", default: false },
+    "same-bytes": { type: "boolean", default: false },
   },
 });
 const out = new URL("../out/", import.meta.url).pathname;
@@ -46,6 +51,7 @@ if (values.load === "wrk" && !ensureWrk()) {
 }
 
 const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
+if (values["auth-compare"]) values.auth = true;
 const idp = values.auth
   ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })
   : undefined;
@@ -65,12 +71,21 @@ const config = writeGatewayConfig(
 );
 const before = new Set(readdirSync(profiles));
 const cpuProf = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [];
-const targets: Array<{ name: string; child: Child }> = [
+const targets: Array<{ name: string; child: Child; noAuth?: true }> = [
   {
     name: "this checkout",
     child: await startChild("./gateway-process.ts", [config], { execArgv: cpuProf }),
   },
 ];
+if (values["auth-compare"]) {
+  // The same checkout without auth, alternating with the one with auth.
+  const plain = writeGatewayConfig(out, upstreamUrl, pki, {});
+  targets.push({
+    name: "this checkout, auth off",
+    child: await startChild("./gateway-process.ts", [plain]),
+    noAuth: true,
+  });
+}
 if (values.baseline !== undefined) {
   // The same gateway-process script, run from another checkout's sources.
   const module = resolve(values.baseline, "bench/src/gateway-process.ts");
@@ -79,7 +94,7 @@ if (values.baseline !== undefined) {
 // --stream: server streaming, 100 messages of 64 KiB per call.
 const message = values.stream ? download(100, 65536) : echo100;
 const body = values.text ? Buffer.from(message.toString("base64")) : message;
-const specFor = (child: Child): LoadSpec => ({
+const specFor = (child: Child, noAuth = false): LoadSpec => ({
   protocol: "h1",
   url: `http://127.0.0.1:${child.port}`,
   path: values.stream ? DOWNLOAD : ECHO,
@@ -89,7 +104,9 @@ const specFor = (child: Child): LoadSpec => ({
   nativeGrpc: false,
   concurrency: Number(values.concurrency),
   seconds: Number(values.seconds),
-  ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }),
+  ...(token === undefined || (noAuth && !values["same-bytes"])
+    ? {}
+    : { headers: { authorization: `Bearer ${token}` } }),
 });
 function runNode(s: LoadSpec): Promise<LoadResult> {
   const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
@@ -125,12 +142,12 @@ interface Totals {
 }
 const totals = new Map<string, Totals>();
 // Warm up (JIT, sessions), then alternate targets round by round.
-for (const t of targets) await load({ ...specFor(t.child), seconds: 2 });
+for (const t of targets) await load({ ...specFor(t.child, t.noAuth), seconds: 2 });
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const t of targets) {
     const cpu0 = cpuSplitMs(t.child.pid);
     const up0 = cpuMs(upstream.pid);
-    const result = await load(specFor(t.child));
+    const result = await load(specFor(t.child, t.noAuth));
     const cpu1 = cpuSplitMs(t.child.pid);
     const sum = totals.get(t.name) ?? {
       calls: 0,
