@@ -82,7 +82,7 @@ if (values["auth-compare"]) {
   const plain = writeGatewayConfig(out, upstreamUrl, pki, {});
   targets.push({
     name: "this checkout, auth off",
-    child: await startChild("./gateway-process.ts", [plain]),
+    child: await startChild("./gateway-process.ts", [plain], { execArgv: cpuProf }),
     noAuth: true,
   });
 }

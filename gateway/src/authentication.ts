@@ -25,6 +25,8 @@ export interface CallAuthorizer {
   check(
     method: MethodPath,
     headers: IncomingHttpHeaders,
+    /** The browser's connection (socket or HTTP/2 session), for the per-connection token memo. */
+    connection?: object,
   ): Promise<Record<string, string>> | Record<string, string>;
   close(): void;
 }
@@ -66,10 +68,10 @@ export async function createCallAuthorizer(
   );
   return {
     checkMethodExists,
-    check: (method, headers) => {
+    check: (method, headers, connection) => {
       const call = { path: method.path, service: method.service, method: method.method, headers };
       // A cached token or a public method: no promise, no extra turn of the event loop.
-      return step.checkCached(call) ?? step.check(call);
+      return step.checkCached(call, connection) ?? step.check(call);
     },
     close: () => step.close(),
   };

@@ -201,7 +201,7 @@ export async function createGateway(
         });
         inFlight.add(handle);
       };
-      const identity = authorizer.check(method, headers);
+      const identity = authorizer.check(method, headers, connectionOf(req));
       if (identity instanceof Promise) {
         // Hold the body until the token is verified (it is not read meanwhile).
         identity.then((id) => {
@@ -288,6 +288,11 @@ interface CallState {
 const UNKNOWN_ROUTE = Object.freeze({ service: "unknown", method: "unknown" });
 
 type RawRequest = IncomingMessage | Http2ServerRequest;
+
+/** The browser's connection: its HTTP/2 session, or its HTTP/1.1 socket. */
+function connectionOf(req: RawRequest): object | undefined {
+  return "stream" in req ? req.stream.session : req.socket;
+}
 
 /**
  * The listener, made here rather than by Fastify so that calls skip its

@@ -51,8 +51,12 @@ export interface AuthStep {
    * The same decision without a promise, when it needs no verification: a
    * public method, or a token in the verified-token cache whose scopes
    * suffice. Undefined otherwise (then call check). Never throws.
+   * `connection` (the browser's socket or HTTP/2 session) lets a keep-alive
+   * connection that repeats its last verified authorization header skip
+   * parsing and hashing it again; that header is remembered only while the
+   * connection lives and the token has not expired.
    */
-  checkCached(call: CallInfo): Record<string, string> | undefined;
+  checkCached(call: CallInfo, connection?: object): Record<string, string> | undefined;
   close(): void;
   stats(): AuthStats;
 }
@@ -101,6 +105,12 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     now,
   });
   const cache = createTokenCache<CachedPrincipal>();
+  // Per keep-alive connection, its last verified authorization header: a
+  // string compare instead of parsing and hashing it on every call.
+  let lastOnConnection = new WeakMap<
+    object,
+    { readonly header: string; readonly token: string; readonly principal: CachedPrincipal }
+  >();
   let verifications = 0;
   let cacheHits = 0;
 
@@ -130,18 +140,32 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
   };
 
   return {
-    checkCached(call) {
+    checkCached(call, connection) {
       const decision = policy.decide(call.path, call.service);
       if (decision.kind === "public") return {};
       if (decision.kind === "deny") return undefined;
+      const header = call.headers.authorization;
+      const nowMs = now();
       let token: string;
-      try {
-        token = extractBearerToken(call.headers.authorization, config.maxTokenBytes);
-      } catch {
-        return undefined; // check() names the reason
+      let principal: CachedPrincipal | undefined;
+      const last = connection === undefined ? undefined : lastOnConnection.get(connection);
+      if (
+        last !== undefined &&
+        last.header === header &&
+        nowMs < last.principal.token.expiresAtMs
+      ) {
+        ({ token, principal } = last);
+      } else {
+        try {
+          token = extractBearerToken(header, config.maxTokenBytes);
+        } catch {
+          return undefined; // check() names the reason
+        }
+        principal = cache.get(token, nowMs);
+        if (principal === undefined) return undefined;
+        if (connection !== undefined && typeof header === "string")
+          lastOnConnection.set(connection, { header, token, principal });
       }
-      const principal = cache.get(token, now());
-      if (principal === undefined) return undefined;
       if (missingScopes(decision.scopes, principal.token.scopes).length > 0) return undefined;
       cacheHits++;
       return config.forwardAuthorization
@@ -166,6 +190,7 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     close() {
       for (const k of keys.values()) k.close();
       cache.clear();
+      lastOnConnection = new WeakMap();
     },
     stats: () => ({ verifications, cacheHits, cacheSize: cache.size }),
   };

@@ -85,6 +85,34 @@ describe("identity and cache", () => {
     }
   });
 
+  it("a connection's remembered token still has its scopes and expiry checked on every call", async () => {
+    const { step, clock } = await startStep(authConfigFor([idp]));
+    try {
+      const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
+      const other = await idp.mintAccessToken({ scope: "notes:read notes:write", ttlSeconds: 600 });
+      const connection = {};
+      const get = call(`/${NOTES}/GetNote`, bearer(token));
+      const verified = await step.check(get);
+      await step.check(call(`/${NOTES}/GetNote`, bearer(other)));
+      assert.deepEqual(step.checkCached(get, connection), verified, "from the cache");
+      assert.deepEqual(step.checkCached(get, connection), verified, "from the connection");
+      const del = call(`/${NOTES}/DeleteNote`, bearer(token));
+      assert.equal(step.checkCached(del, connection), undefined, "scopes checked per method");
+      const otherGet = call(`/${NOTES}/GetNote`, bearer(other));
+      assert.equal(
+        step.checkCached(otherGet, connection)?.["x-auth-scopes"],
+        "notes:read notes:write",
+        "another token on the same connection is its own principal",
+      );
+      clock.advance(60_000);
+      assert.equal(step.checkCached(get, connection), undefined, "at exp: verify again");
+      clock.advance(31_000); // past the 30 s tolerance
+      assert.equal((await rejection(step.check(get))).reason, "token_expired");
+    } finally {
+      step.close();
+    }
+  });
+
   it("a cache hit does not re-verify, scopes are still checked per method, an expired cached token is rejected", async () => {
     const { step, clock } = await startStep(authConfigFor([idp]));
     try {
