@@ -47,7 +47,7 @@ export async function registerCors(
     maxAge: config.maxAgeSeconds,
     methods: ["POST", "OPTIONS"],
     allowedHeaders: [...new Set([...GRPC_WEB_ALLOWED_HEADERS, ...config.allowedHeaders])],
-    exposedHeaders: [...new Set([...GRPC_WEB_EXPOSED_HEADERS, ...config.exposedHeaders])],
+    exposedHeaders: exposedHeaders(config),
     strictPreflight: true,
     hook: "onRequest",
   });
@@ -62,7 +62,7 @@ export async function registerCors(
 export function corsResponseHeaders(
   config: GatewayConfig["cors"],
 ): (origin: string | undefined) => Readonly<Record<string, string>> {
-  const exposed = [...new Set([...GRPC_WEB_EXPOSED_HEADERS, ...config.exposedHeaders])].join(", ");
+  const exposed = exposedHeaders(config).join(", ");
   const allowed = (origin: string): Readonly<Record<string, string>> =>
     Object.freeze({
       ...(origin === "*" ? {} : { vary: "Origin" }),
@@ -77,4 +77,9 @@ export function corsResponseHeaders(
   const byOrigin = new Map(config.allowedOrigins.map((o) => [o, allowed(o)]));
   const refused = Object.freeze({ vary: "Origin" });
   return (origin) => (origin === undefined ? refused : (byOrigin.get(origin) ?? refused));
+}
+
+/** The gRPC-Web response headers plus the configured extras, each once. */
+function exposedHeaders(config: GatewayConfig["cors"]): string[] {
+  return [...new Set([...GRPC_WEB_EXPOSED_HEADERS, ...config.exposedHeaders])];
 }

@@ -76,8 +76,7 @@ export async function createGateway(
         else fastifyHandler(req as IncomingMessage, res as ServerResponse);
       }),
     logController: quietRequestLogs(), // one access line per call, written by the gateway
-    genReqId: (req: { headers: IncomingHttpHeaders }) =>
-      validRequestId(req.headers["x-request-id"]) ?? randomUUID(),
+    genReqId: (req: { headers: IncomingHttpHeaders }) => requestIdOf(req.headers),
     bodyLimit: config.limits.maxMessageBytes,
   };
   // One instance type for both listeners: handlers only touch request.raw/reply.raw.
@@ -107,14 +106,17 @@ export async function createGateway(
   function handleCall(req: RawRequest, res: RawResponse): void {
     const started = performance.now();
     const headers = req.headers;
-    const requestId = validRequestId(headers["x-request-id"]) ?? randomUUID();
+    const requestId = requestIdOf(headers);
     const baseHeaders: OutgoingHttpHeaders = {
       ...corsHeaders(headerValue(headers, "origin")),
       "x-request-id": requestId,
     };
     const protocol = parseWebContentType(headers["content-type"]);
     if (protocol === undefined) {
-      rejectMediaType(res, baseHeaders, headers["content-type"], log, requestId);
+      rejectMediaType(res, baseHeaders, headers["content-type"], log, {
+        reqId: requestId,
+        path: req.url,
+      });
       req.resume();
       return;
     }
@@ -260,11 +262,11 @@ function rejectMediaType(
   baseHeaders: OutgoingHttpHeaders,
   contentType: string | undefined,
   log: FastifyBaseLogger,
-  requestId: string,
+  call: { reqId: string; path: string | undefined },
 ): void {
   const err = new GatewayError(
     "unsupported_media_type",
-    `content-type ${JSON.stringify(contentType ?? null)} is not gRPC-Web`,
+    `content-type ${JSON.stringify(contentType ?? null)} is not gRPC-Web; send application/grpc-web+proto or application/grpc-web-text`,
   );
   (res as ServerResponse).writeHead(415, {
     ...baseHeaders,
@@ -274,7 +276,10 @@ function rejectMediaType(
     "grpc-edge-reason": err.reason,
   });
   res.end(`${err.grpcMessage}\n`);
-  log.info({ reqId: requestId, reason: err.reason, httpStatus: 415 }, "call rejected");
+  log.info(
+    { ...call, contentType, reason: err.reason, httpStatus: 415 },
+    "call rejected: not gRPC-Web",
+  );
 }
 
 interface CallState {
@@ -322,6 +327,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The call's request id: the client's x-request-id when valid, else a new UUID. */
+function requestIdOf(headers: IncomingHttpHeaders): string {
+  return validRequestId(headers["x-request-id"]) ?? randomUUID();
 }
 
 /** A client-sent x-request-id is kept when it is short and printable. */

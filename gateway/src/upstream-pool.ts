@@ -20,10 +20,10 @@ import type { Logger } from "pino";
  * reading, the window fills, the upstream waits); per session it bounds all
  * streams together. 64 KiB (HTTP/2's default) costs a round trip per 64 KiB.
  */
-export const STREAM_WINDOW_BYTES = 1024 * 1024;
-export const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
+const STREAM_WINDOW_BYTES = 1024 * 1024;
+const SESSION_WINDOW_BYTES = 32 * 1024 * 1024;
 /** Larger DATA frames from the upstream: fewer reads and writes per message. */
-export const MAX_FRAME_BYTES = 256 * 1024;
+const MAX_FRAME_BYTES = 256 * 1024;
 
 export interface UpstreamTls {
   readonly ca: Buffer;

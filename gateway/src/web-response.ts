@@ -76,7 +76,7 @@ export class WebResponse {
   /** Relays message bytes; false means the browser is slow (backpressure). */
   write(chunk: Uint8Array): boolean {
     if (this.finished) return true;
-    if (this.heldHeaders !== undefined || this.held.length > 0) {
+    if (this.heldHeaders !== undefined) {
       this.held.push(chunk);
       this.heldBytes += chunk.length;
       if (this.heldBytes < COALESCE_BYTES) return true;
@@ -114,19 +114,17 @@ export class WebResponse {
     }
     this.finished = true;
     const frame = encodeTrailerFrame(trailers);
-    if (this.heldHeaders === undefined) {
-      // Headers and some messages are out already (a stream): the trailer frame ends it.
-      const out = this.encode(frame);
-      this.bytesOut += out.length;
-      res.end(out);
-      return;
-    }
-    // Nothing written yet: headers, messages and trailer frame in one write.
-    this.held.push(frame);
-    const out = this.encode(this.takeHeld());
-    this.bytesOut += out.length;
-    res.writeHead(200, { ...this.heldHeaders, "content-length": String(out.length) });
+    // Still held (a unary reply): headers, messages and trailer frame in one
+    // write. Otherwise (a stream) the trailer frame ends what is out already.
+    const held = this.heldHeaders;
     this.heldHeaders = undefined;
+    if (held !== undefined) this.held.push(frame);
+    const out = this.encode(held === undefined ? frame : this.takeHeld());
+    this.bytesOut += out.length;
+    if (held !== undefined) {
+      held["content-length"] = String(out.length);
+      res.writeHead(200, held);
+    }
     res.end(out);
   }
 

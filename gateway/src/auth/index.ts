@@ -139,38 +139,45 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     return pending;
   };
 
+  // Added per call, not cached: the cache holds no usable credential.
+  const upstreamMetadata = (principal: CachedPrincipal, token: string) =>
+    config.forwardAuthorization
+      ? { ...principal.headers, authorization: `Bearer ${token}` }
+      : { ...principal.headers };
+
+  /** A verified principal for this header without verifying: the connection's memo, then the cache. */
+  const cachedPrincipal = (
+    header: string | string[] | undefined,
+    connection: object | undefined,
+  ): { readonly token: string; readonly principal: CachedPrincipal } | undefined => {
+    const nowMs = now();
+    const last = connection === undefined ? undefined : lastOnConnection.get(connection);
+    if (last !== undefined && last.header === header && nowMs < last.principal.token.expiresAtMs)
+      return last;
+    let token: string;
+    try {
+      token = extractBearerToken(header, config.maxTokenBytes);
+    } catch {
+      return undefined; // check() names the reason
+    }
+    const principal = cache.get(token, nowMs);
+    if (principal === undefined) return undefined;
+    if (connection !== undefined && typeof header === "string")
+      lastOnConnection.set(connection, { header, token, principal });
+    return { token, principal };
+  };
+
   return {
     checkCached(call, connection) {
       const decision = policy.decide(call.path, call.service);
       if (decision.kind === "public") return {};
       if (decision.kind === "deny") return undefined;
-      const header = call.headers.authorization;
-      const nowMs = now();
-      let token: string;
-      let principal: CachedPrincipal | undefined;
-      const last = connection === undefined ? undefined : lastOnConnection.get(connection);
-      if (
-        last !== undefined &&
-        last.header === header &&
-        nowMs < last.principal.token.expiresAtMs
-      ) {
-        ({ token, principal } = last);
-      } else {
-        try {
-          token = extractBearerToken(header, config.maxTokenBytes);
-        } catch {
-          return undefined; // check() names the reason
-        }
-        principal = cache.get(token, nowMs);
-        if (principal === undefined) return undefined;
-        if (connection !== undefined && typeof header === "string")
-          lastOnConnection.set(connection, { header, token, principal });
-      }
+      const found = cachedPrincipal(call.headers.authorization, connection);
+      if (found === undefined) return undefined;
+      const { token, principal } = found;
       if (missingScopes(decision.scopes, principal.token.scopes).length > 0) return undefined;
       cacheHits++;
-      return config.forwardAuthorization
-        ? { ...principal.headers, authorization: `Bearer ${token}` }
-        : { ...principal.headers };
+      return upstreamMetadata(principal, token);
     },
     async check(call) {
       const decision = policy.decide(call.path, call.service);
@@ -182,10 +189,7 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
       const principal = await principalFor(token);
       const missing = missingScopes(decision.scopes, principal.token.scopes);
       if (missing.length > 0) throw insufficientScopeError(decision.scopes, missing);
-      // Added per call, not cached: the cache holds no usable credential.
-      return config.forwardAuthorization
-        ? { ...principal.headers, authorization: `Bearer ${token}` }
-        : { ...principal.headers };
+      return upstreamMetadata(principal, token);
     },
     close() {
       for (const k of keys.values()) k.close();
