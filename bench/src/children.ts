@@ -2,6 +2,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
+import type { LoadResult, LoadSpec } from "./load-generator.ts";
 
 export interface Child {
   readonly process: ChildProcess;
@@ -54,4 +55,17 @@ export async function startEchoUpstream(
     pki.serverKeyFile,
   ]);
   return { pki, upstream, upstreamUrl: `https://127.0.0.1:${upstream.port}` };
+}
+
+/** One run of the Node load generator, in a process of its own. */
+export function runNodeLoad(spec: LoadSpec): Promise<LoadResult> {
+  const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
+    execArgv: ["--conditions=source"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (result: LoadResult) => resolve(result));
+    child.once("error", reject);
+    child.send(spec);
+  });
 }

@@ -5,6 +5,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import type { DevPki } from "@grpc-edge/example-upstream";
 import { DownloadRequestSchema, EchoRequestSchema } from "@grpc-edge/proto/demo/notes/v1/notes";
 import { stringify } from "yaml";
+import { gatewayConfig } from "../../gateway/test/support/stack.ts";
 
 export const ECHO = "/demo.notes.v1.NotesService/Echo";
 export const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
@@ -26,31 +27,18 @@ export const echo100 = frame(
 export const download = (chunkCount: number, chunkBytes: number): Buffer =>
   frame(toBinary(DownloadRequestSchema, create(DownloadRequestSchema, { chunkCount, chunkBytes })));
 
-/** Writes a gateway config (one upstream over mTLS, log level warn) and returns its path. */
+/** Writes a gateway config (the tests' one upstream over mTLS, 127.0.0.1, port 0, log level warn) and returns its path. */
 export function writeGatewayConfig(
   dir: string,
   upstreamUrl: string,
   pki: DevPki,
   extra: Record<string, unknown>,
 ): string {
-  const config = {
+  const config = gatewayConfig(pki, upstreamUrl, {
     listen: { host: "127.0.0.1", port: 0 },
     log: { level: "warn" },
-    upstreams: [
-      {
-        name: "bench",
-        address: upstreamUrl,
-        services: ["*"],
-        tls: {
-          caFile: pki.caFile,
-          certFile: pki.clientCertFile,
-          keyFile: pki.clientKeyFile,
-          serverName: "localhost",
-        },
-      },
-    ],
     ...extra,
-  };
+  });
   const file = join(
     dir,
     `gateway-${Object.keys(extra).join("-") || "plain"}-${Math.random().toString(36).slice(2)}.yaml`,

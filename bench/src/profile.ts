@@ -16,14 +16,13 @@
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs).
  */
-import { fork } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
-import { type Child, startChild, startEchoUpstream } from "./children.ts";
+import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
 import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
-import type { LoadResult, LoadSpec } from "./load-generator.ts";
+import type { LoadSpec } from "./load-generator.ts";
 import { cpuMs, cpuSplitMs, rssBytes } from "./proc-stats.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
@@ -108,17 +107,7 @@ const specFor = (child: Child, noAuth = false): LoadSpec => ({
     ? {}
     : { headers: { authorization: `Bearer ${token}` } }),
 });
-function runNode(s: LoadSpec): Promise<LoadResult> {
-  const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
-    execArgv: ["--conditions=source"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve) => {
-    child.once("message", (r: LoadResult) => resolve(r));
-    child.send(s);
-  });
-}
-const load = values.load === "wrk" ? runWrk : runNode;
+const load = values.load === "wrk" ? runWrk : runNodeLoad;
 // Children must not outlive a failed run.
 process.once("uncaughtException", (err) => {
   console.error(err);

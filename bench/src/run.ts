@@ -6,12 +6,11 @@
  * Options: --seconds N (per target per round, default 5), --rounds N
  * (default 3), --quick (2 s × 1 round), --concurrency N (default 50).
  */
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
-import { type Child, startChild, startEchoUpstream } from "./children.ts";
+import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
 import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
@@ -112,16 +111,7 @@ const loadTool = (spec: LoadSpec) =>
     : "node";
 
 function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  if (loadTool(spec) === "wrk") return runWrk(spec);
-  const child = fork(new URL("./load-generator.ts", import.meta.url).pathname, [], {
-    execArgv: ["--conditions=source"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise((resolve, reject) => {
-    child.once("message", (result: LoadResult) => resolve(result));
-    child.once("error", reject);
-    child.send(spec);
-  });
+  return loadTool(spec) === "wrk" ? runWrk(spec) : runNodeLoad(spec);
 }
 
 interface Row {
