@@ -5,8 +5,9 @@
  * headers, empty body) before headers, a trailer frame after (DESIGN.md
  * decision 2; checklist items 4-6 and 14).
  */
-import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
+import type { Socket } from "node:net";
 import { encodeBase64Chunk } from "./base64-stream.ts";
 import type { GatewayError } from "./errors.ts";
 import { encodeGrpcMessage } from "./grpc-status.ts";
@@ -49,6 +50,8 @@ export class WebResponse {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private flushScheduled = false;
+  /** HTTP/1.1 socket corked by write() until the check phase (setImmediate). */
+  private corked: Socket | undefined;
   /** Headers are decided: a later end() sends a trailer frame, not trailers-only. */
   headersSent = false;
   finished = false;
@@ -165,7 +168,33 @@ export class WebResponse {
   private writeOut(chunk: Uint8Array): boolean {
     const out = this.encode(chunk);
     this.bytesOut += out.length;
+    if (this.corked === undefined) this.cork();
     return (this.res as ServerResponse).write(out);
+  }
+
+  /**
+   * HTTP/1.1: hold the socket's writes until this turn of the event loop
+   * has delivered everything the upstream sent. One upstream read brings
+   * several DATA chunks (one per TLS record); Node uncorks after each
+   * chunk's tick, so without this a 64 KiB message left in 3-4 writev
+   * calls, each a loopback/TCP send and a wake-up of the reader. Now a
+   * turn's chunks leave in one writev. Backpressure is unchanged: write()
+   * still returns false past the socket's high-water mark, and 'drain'
+   * comes once the uncorked bytes are out. HTTP/2 responses need nothing
+   * here: Node's HTTP/2 session already writes once per loop turn.
+   */
+  private cork(): void {
+    const res = this.res;
+    if (!(res instanceof ServerResponse) || res.socket === null) return;
+    const socket = res.socket;
+    this.corked = socket;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = undefined;
+      // end() uncorks the socket completely; the socket may already carry
+      // the next response on this keep-alive connection, so leave it alone.
+      if (!this.finished) socket.uncork();
+    });
   }
 
   private takeHeld(): Uint8Array {

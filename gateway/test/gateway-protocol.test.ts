@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { constants } from "node:http2";
+import { Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { startGateway, type TestGateway } from "./support/gateway.ts";
 import { parseWebBody, postGrpcWeb } from "./support/http.ts";
@@ -177,6 +178,67 @@ describe("gRPC-Web protocol cases", () => {
     const body = parseWebBody(Buffer.concat(chunks));
     assert.equal(body.messages.length, 2);
     assert.equal(body.trailers["grpc-status"], "0");
+  });
+
+  it("writes what one upstream burst delivers in one socket write, not one per DATA chunk", async () => {
+    // 48 KiB in one upstream write: it reaches the gateway as several DATA
+    // chunks (16 KiB TLS records), each its own 'data' event.
+    const frames = Buffer.concat(
+      Array.from({ length: 48 }, (_, i) => grpcFrame(Buffer.alloc(1019, i))),
+    );
+    let sendBurst: () => void = () => {};
+    let finish: () => void = () => {};
+    handler = (call) => {
+      call.stream.respond(
+        { ":status": 200, "content-type": "application/grpc" },
+        { waitForTrailers: true },
+      );
+      call.stream.on("wantTrailers", () => call.stream.sendTrailers({ "grpc-status": "0" }));
+      call.stream.write(MESSAGE);
+      sendBurst = () => call.stream.write(frames);
+      finish = () => call.stream.end();
+    };
+    // Count the gateway's socket writes to this browser connection.
+    const proto = Socket.prototype as unknown as Record<
+      "_write" | "_writev",
+      (this: Socket, ...args: unknown[]) => unknown
+    >;
+    const original = { _write: proto._write, _writev: proto._writev };
+    let writes = 0;
+    let counting = false;
+    for (const name of ["_write", "_writev"] as const) {
+      proto[name] = function (this: Socket, ...args: unknown[]) {
+        if (counting && this.localPort === gw.port) writes++;
+        return original[name].apply(this, args);
+      };
+    }
+    try {
+      const received = await new Promise<number>((resolve, reject) => {
+        const req = request(`${gw.url}${PATH}`, {
+          method: "POST",
+          headers: { "content-type": "application/grpc-web+proto" },
+        });
+        req.on("response", (res) => {
+          let bytes = 0;
+          res.on("data", (c: Buffer) => {
+            bytes += c.length;
+            if (bytes === MESSAGE.length) {
+              counting = true;
+              sendBurst();
+            } else if (bytes === MESSAGE.length + frames.length) resolve(bytes);
+          });
+          res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.end(MESSAGE);
+      });
+      assert.equal(received, MESSAGE.length + frames.length);
+      assert.equal(writes, 1, `the burst left in ${writes} socket writes`);
+    } finally {
+      counting = false;
+      finish();
+      Object.assign(proto, original);
+    }
   });
 
   it("grants upstreams 1 MiB stream windows and 256 KiB frames", async () => {
