@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, it } from "node:test";
 import { startGateway, type TestGateway } from "./support/gateway.ts";
-import { grpcFrame, type RawUpstream, startRawUpstream } from "./support/raw-upstream.ts";
+import {
+  grpcFrame,
+  type RawUpstream,
+  respondOk,
+  startRawUpstream,
+} from "./support/raw-upstream.ts";
 import { gatewayConfig, testPki } from "./support/stack.ts";
 
 const CHUNK = grpcFrame(new Uint8Array(64 * 1024));
@@ -22,11 +27,7 @@ before(async () => {
     cert: pki.serverCert,
     key: pki.serverKey,
     handle: ({ stream }) => {
-      stream.respond(
-        { ":status": 200, "content-type": "application/grpc" },
-        { waitForTrailers: true },
-      );
-      stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+      respondOk(stream);
       let sent = 0;
       const pump = () => {
         while (sent < TOTAL_FRAMES) {

@@ -12,6 +12,7 @@ import {
   type RawCall,
   type RawUpstream,
   replyOk,
+  respondOk,
   startRawUpstream,
 } from "./support/raw-upstream.ts";
 import { gatewayConfig, type TestPki, testPki } from "./support/stack.ts";
@@ -139,11 +140,7 @@ describe("gRPC-Web protocol cases", () => {
   it("streams each message as it arrives, not held until the stream ends", async () => {
     let sendRest: () => void = () => {};
     handler = (call) => {
-      call.stream.respond(
-        { ":status": 200, "content-type": "application/grpc" },
-        { waitForTrailers: true },
-      );
-      call.stream.on("wantTrailers", () => call.stream.sendTrailers({ "grpc-status": "0" }));
+      respondOk(call.stream);
       call.stream.write(MESSAGE);
       // The rest only once the browser side has seen the first message.
       sendRest = () => call.stream.end(MESSAGE);
@@ -189,11 +186,7 @@ describe("gRPC-Web protocol cases", () => {
     let sendBurst: () => void = () => {};
     let finish: () => void = () => {};
     handler = (call) => {
-      call.stream.respond(
-        { ":status": 200, "content-type": "application/grpc" },
-        { waitForTrailers: true },
-      );
-      call.stream.on("wantTrailers", () => call.stream.sendTrailers({ "grpc-status": "0" }));
+      respondOk(call.stream);
       call.stream.write(MESSAGE);
       sendBurst = () => call.stream.write(frames);
       finish = () => call.stream.end();

@@ -54,14 +54,22 @@ export function grpcFrame(payload: Uint8Array, flags = 0): Buffer {
   return f;
 }
 
+/**
+ * Sends gRPC response headers; trailers with grpc-status 0 follow once the
+ * caller ends the stream (write messages in between).
+ */
+export function respondOk(stream: ServerHttp2Stream, trailers: Record<string, string> = {}): void {
+  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", ...trailers }));
+}
+
 /** Answers like a gRPC server: 200, the body, then trailers with grpc-status 0. */
 export function replyOk(
   stream: ServerHttp2Stream,
   body: Uint8Array,
   trailers: Record<string, string> = {},
 ): void {
-  stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
-  stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0", ...trailers }));
+  respondOk(stream, trailers);
   stream.end(body);
 }
 
