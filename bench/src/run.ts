@@ -24,8 +24,15 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "50" },
     quick: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
+// --only unary,streaming,workers,memory: run just those sections.
+const SECTIONS = ["unary", "streaming", "workers", "memory"];
+const only = values.only?.split(",") ?? SECTIONS;
+for (const s of only)
+  if (!SECTIONS.includes(s))
+    throw new Error(`--only: unknown section "${s}" (${SECTIONS.join(", ")})`);
 const seconds = values.quick ? 2 : Number(values.seconds);
 const rounds = values.quick ? 1 : Number(values.rounds);
 const concurrency = Number(values.concurrency);
@@ -86,6 +93,12 @@ const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpe
   concurrency,
   seconds,
   ...extra,
+});
+const webH2 = (body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({
+  ...web(gatewayTls, body, extra),
+  protocol: "h2",
+  url: `https://127.0.0.1:${gatewayTls.port}`,
+  tls: { ca: pki.ca },
 });
 const direct = (body: Buffer, path = ECHO): LoadSpec => ({
   protocol: "h2",
@@ -185,107 +198,85 @@ async function scenario(
 
 const report: string[] = [];
 const textBody = Buffer.from(echo100.toString("base64"));
-report.push(
-  await scenario("Unary, 100-byte echo, 50 connections", [
-    { name: "direct (gRPC, h2 + mTLS)", proxy: undefined, spec: direct(echo100) },
-    {
-      name: "gateway, HTTP/1.1 binary (Node generator, as direct)",
-      proxy: gateway,
-      spec: web(gateway, echo100, { generator: "node" }),
-    },
-    { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, echo100) },
-    {
-      name: "gateway, HTTP/1.1 text",
-      proxy: gateway,
-      spec: web(gateway, textBody, {
-        contentType: "application/grpc-web-text",
-        textResponse: true,
-      }),
-    },
-    {
-      name: "gateway, HTTP/2 (TLS, ALPN h2)",
-      proxy: gatewayTls,
-      spec: {
-        ...web(gatewayTls, echo100),
-        protocol: "h2",
-        url: `https://127.0.0.1:${gatewayTls.port}`,
-        tls: { ca: pki.ca },
-      },
-    },
-    {
-      name: "gateway, HTTP/1.1, JWT auth on",
-      proxy: gatewayAuth,
-      spec: web(gatewayAuth, echo100, { headers: { authorization: `Bearer ${token}` } }),
-    },
-    {
-      name: "reference: bare Node relay (no checks), HTTP/1.1",
-      proxy: bareRelay,
-      spec: web(bareRelay, echo100),
-    },
-    { name: "peer: @grpc-web/proxy, HTTP/1.1", proxy: peer, spec: web(peer, echo100) },
-  ]),
-);
-report.push(
-  await scenario(
-    "Server streaming, 1 KiB messages (1000 per call, 8 streams)",
+/** Server streaming: direct, then the gateway over HTTP/1.1 and HTTP/2. */
+const streaming = (count: number, size: number, streams: number) => {
+  const body = download(count, size);
+  const stream = { path: DOWNLOAD, concurrency: streams, generator: "node" } as const;
+  return scenario(
+    `Server streaming, ${size / 1024} KiB messages (${count} per call, ${streams} streams)`,
     [
       {
         name: "direct (gRPC, h2 + mTLS)",
         proxy: undefined,
-        spec: { ...direct(download(1000, 1024), DOWNLOAD), concurrency: 8 },
+        spec: { ...direct(body, DOWNLOAD), concurrency: streams },
       },
+      { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, body, stream) },
+      { name: "gateway, HTTP/2 (TLS, ALPN h2)", proxy: gatewayTls, spec: webH2(body, stream) },
+    ],
+  );
+};
+if (only.includes("unary")) {
+  report.push(
+    await scenario("Unary, 100-byte echo, 50 connections", [
+      { name: "direct (gRPC, h2 + mTLS)", proxy: undefined, spec: direct(echo100) },
       {
-        name: "gateway, HTTP/1.1 binary",
+        name: "gateway, HTTP/1.1 binary (Node generator, as direct)",
         proxy: gateway,
-        spec: web(gateway, download(1000, 1024), {
-          path: DOWNLOAD,
-          concurrency: 8,
-          generator: "node",
+        spec: web(gateway, echo100, { generator: "node" }),
+      },
+      { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, echo100) },
+      {
+        name: "gateway, HTTP/1.1 text",
+        proxy: gateway,
+        spec: web(gateway, textBody, {
+          contentType: "application/grpc-web-text",
+          textResponse: true,
         }),
       },
-    ],
-    "call",
-  ),
-);
-report.push(
-  await scenario(
-    "Server streaming, 64 KiB messages (100 per call, 4 streams)",
-    [
       {
-        name: "direct (gRPC, h2 + mTLS)",
-        proxy: undefined,
-        spec: { ...direct(download(100, 65536), DOWNLOAD), concurrency: 4 },
+        name: "gateway, HTTP/2 (TLS, ALPN h2)",
+        proxy: gatewayTls,
+        spec: webH2(echo100),
       },
       {
-        name: "gateway, HTTP/1.1 binary",
-        proxy: gateway,
-        spec: web(gateway, download(100, 65536), {
-          path: DOWNLOAD,
-          concurrency: 4,
-          generator: "node",
-        }),
+        name: "gateway, HTTP/1.1, JWT auth on",
+        proxy: gatewayAuth,
+        spec: web(gatewayAuth, echo100, { headers: { authorization: `Bearer ${token}` } }),
       },
-    ],
-    "call",
-  ),
-);
-report.push(
-  await measureWorkers({ dir: out, upstreamUrl, pki, seconds, concurrency, rounds }).then((t) => {
-    process.stdout.write(`${t}\n`);
-    return t;
-  }),
-);
-const memory = [
-  await measureSlowReader({ gateway, body: download(3200, 65536) }),
-  await measureIdleStreams({
-    gateway: gatewayTls,
-    ca: pki.ca,
-    streams: values.quick ? 1000 : 10_000,
-    unaryBody: echo100,
-  }),
-].join("\n");
-process.stdout.write(`${memory}\n`);
-report.push(memory);
+      {
+        name: "reference: bare Node relay (no checks), HTTP/1.1",
+        proxy: bareRelay,
+        spec: web(bareRelay, echo100),
+      },
+      { name: "peer: @grpc-web/proxy, HTTP/1.1", proxy: peer, spec: web(peer, echo100) },
+    ]),
+  );
+}
+if (only.includes("streaming")) {
+  report.push(await streaming(1000, 1024, 8));
+  report.push(await streaming(100, 65536, 4));
+}
+if (only.includes("workers")) {
+  report.push(
+    await measureWorkers({ dir: out, upstreamUrl, pki, seconds, concurrency, rounds }).then((t) => {
+      process.stdout.write(`${t}\n`);
+      return t;
+    }),
+  );
+}
+if (only.includes("memory")) {
+  const memory = [
+    await measureSlowReader({ gateway, body: download(3200, 65536) }),
+    await measureIdleStreams({
+      gateway: gatewayTls,
+      ca: pki.ca,
+      streams: values.quick ? 1000 : 10_000,
+      unaryBody: echo100,
+    }),
+  ].join("\n");
+  process.stdout.write(`${memory}\n`);
+  report.push(memory);
+}
 
 const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency}\n`;
 writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
