@@ -64,7 +64,17 @@ export function runNodeLoad(spec: LoadSpec): Promise<LoadResult> {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
-    child.once("message", (result: LoadResult) => resolve(result));
+    let result: LoadResult | undefined;
+    child.once("message", (r: LoadResult) => {
+      result = r;
+    });
+    // Resolve once the child has exited (and been reaped), so that its CPU
+    // time shows in this process's ended-children time (endedChildrenCpuMs).
+    child.once("exit", (code) =>
+      result === undefined
+        ? reject(new Error(`load generator exited with ${code} and no result`))
+        : resolve(result),
+    );
     child.once("error", reject);
     child.send(spec);
   });

@@ -51,6 +51,35 @@ function statusOk(body: Buffer, textResponse: boolean, headerStatus: string | un
   return tail.includes("grpc-status: 0") || tail.includes("grpc-status:0");
 }
 
+/**
+ * A response body as the generator needs it: its length, and enough of its
+ * end to find the trailer frame. Binary bodies keep only their last chunks
+ * (a 6 MB stream is not copied once more, so the generator does not take
+ * the cores it is measuring); grpc-web-text keeps everything to decode it.
+ */
+class BodySink {
+  bytes = 0;
+  private chunks: Buffer[] = [];
+  private kept = 0;
+  private readonly whole: boolean;
+  constructor(whole: boolean) {
+    this.whole = whole;
+  }
+  push(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.chunks.push(chunk);
+    this.kept += chunk.length;
+    if (this.whole) return;
+    // Drop leading chunks while what stays still covers the last 200 bytes.
+    while (this.chunks.length > 1 && this.kept - (this.chunks[0] as Buffer).length >= 200) {
+      this.kept -= (this.chunks.shift() as Buffer).length;
+    }
+  }
+  tail(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+  }
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = Buffer.from(spec.body, "base64");
   const latencies: number[] = [];
@@ -80,14 +109,17 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           },
         });
         req.on("response", (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
+          const sink = new BodySink(spec.textResponse);
+          res.on("data", (c: Buffer) => sink.push(c));
           res.on("end", () => {
-            const all = Buffer.concat(chunks);
-            bytes += all.length;
+            bytes += sink.bytes;
             if (
               res.statusCode !== 200 ||
-              !statusOk(all, spec.textResponse, res.headers["grpc-status"] as string | undefined)
+              !statusOk(
+                sink.tail(),
+                spec.textResponse,
+                res.headers["grpc-status"] as string | undefined,
+              )
             ) {
               fail(`HTTP ${res.statusCode} grpc-status ${String(res.headers["grpc-status"])}`);
             }
@@ -103,14 +135,18 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   } else {
     const sessionCount = Math.max(1, Math.ceil(spec.concurrency / 100));
     for (let i = 0; i < sessionCount; i++) {
-      sessions.push(
-        connect(spec.url, {
-          ca: spec.tls?.ca,
-          cert: spec.tls?.cert,
-          key: spec.tls?.key,
-          servername: "localhost",
-        }),
-      );
+      // Flow-control windows as Chrome advertises them (6 MiB per stream,
+      // 15 MiB per connection), for direct calls and the gateway alike:
+      // Node's 64 KiB defaults would make every target wait on WINDOW_UPDATEs.
+      const session = connect(spec.url, {
+        ca: spec.tls?.ca,
+        cert: spec.tls?.cert,
+        key: spec.tls?.key,
+        servername: "localhost",
+        settings: { initialWindowSize: 6 * 2 ** 20 },
+      });
+      session.once("connect", () => session.setLocalWindowSize(15 * 2 ** 20));
+      sessions.push(session);
     }
     let next = 0;
     call = () =>
@@ -124,7 +160,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         };
         if (spec.nativeGrpc) headers.te = "trailers";
         const stream = session.request(headers);
-        const chunks: Buffer[] = [];
+        const sink = new BodySink(spec.textResponse);
         let status: string | undefined;
         stream.on("response", (h) => {
           if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
@@ -132,11 +168,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         stream.on("trailers", (t) => {
           status = String(t["grpc-status"]);
         });
-        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("data", (c: Buffer) => sink.push(c));
         stream.on("end", () => {
-          const all = Buffer.concat(chunks);
-          bytes += all.length;
-          if (!statusOk(all, spec.textResponse, status)) fail(`grpc-status ${String(status)}`);
+          bytes += sink.bytes;
+          if (!statusOk(sink.tail(), spec.textResponse, status)) {
+            fail(`grpc-status ${String(status)}`);
+          }
           resolve();
         });
         stream.on("error", (e) => {
