@@ -2,7 +2,9 @@
  * CPU time and memory of another process, from /proc (Linux): what "CPU per
  * call" divides, and the RSS the tables report.
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
@@ -15,6 +17,17 @@ export function cpuSplitMs(pid: number): { user: number; system: number } {
     user: (Number(fields[11]) * 1000) / TICKS_PER_SECOND,
     system: (Number(fields[12]) * 1000) / TICKS_PER_SECOND,
   };
+}
+
+/**
+ * CPU time (ms) of this process's children that have ended and been
+ * reaped (cutime + cstime): around a run of the load generator (wrk, or the
+ * Node generator's child), the generator's own CPU.
+ */
+export function endedChildrenCpuMs(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
 }
 
 /** User + system CPU time of a process, in milliseconds. */
@@ -68,3 +81,34 @@ export const treeCpuMs = (root: number): number => sumOverTree(root, cpuMs);
 
 /** RSS of a process and its descendants, in bytes. */
 export const treeRssBytes = (root: number): number => sumOverTree(root, rssBytes);
+
+/** Sets the CPU affinity of processes (all their threads) with taskset. */
+function taskset(cpus: string, pids: number[]): void {
+  for (const pid of pids)
+    execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
+}
+
+/**
+ * Pins this process (and so the load generators it starts from now on) and
+ * `onA` to core `a`, and `onB` to core `b`. False, with a message, where
+ * that cannot be done (no taskset, fewer than two cores).
+ */
+export function pinCores(a: number, onA: number[], b: number, onB: number[]): boolean {
+  if (availableParallelism() < 2) {
+    console.error("pinning skipped: fewer than two cores");
+    return false;
+  }
+  try {
+    taskset(String(a), [process.pid, ...onA]);
+    taskset(String(b), onB);
+    return true;
+  } catch (err) {
+    console.error(`pinning skipped: taskset failed (${(err as Error).message})`);
+    return false;
+  }
+}
+
+/** Lets processes run on every core again. */
+export function unpinCores(pids: number[]): void {
+  taskset(`0-${availableParallelism() - 1}`, pids);
+}

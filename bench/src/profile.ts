@@ -12,7 +12,8 @@
  * (default 50), --text (grpc-web-text), --auth (JWT auth on), --stream
  * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
  * --baseline <dir>, --auth-compare (auth on and off, alternating),
- * --same-bytes (with --auth-compare: the auth-off gateway gets the same
+ * --node-flags "<flags>" (Node/V8 flags for this checkout's gateway only, to
+ * compare them against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs).
  */
@@ -23,7 +24,7 @@ import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
 import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
 import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
-import { cpuMs, cpuSplitMs, rssBytes } from "./proc-stats.ts";
+import { cpuMs, cpuSplitMs, endedChildrenCpuMs, rssBytes } from "./proc-stats.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -37,6 +38,8 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "1" },
     baseline: { type: "string" },
     stream: { type: "boolean", default: false },
+    h2: { type: "boolean", default: false },
+    "node-flags": { type: "string" },
     "auth-compare": { type: "boolean", default: false },
     "same-bytes": { type: "boolean", default: false },
   },
@@ -44,6 +47,7 @@ const { values } = parseArgs({
 const out = new URL("../out/", import.meta.url).pathname;
 const profiles = join(out, "profiles");
 mkdirSync(profiles, { recursive: true });
+if (values.h2) values.load = "node"; // wrk speaks HTTP/1.1 only
 if (values.load === "wrk" && !ensureWrk()) {
   console.error("wrk is not installed (apt-get install wrk): using the Node load generator");
   values.load = "node";
@@ -55,13 +59,23 @@ const idp = values.auth
   ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })
   : undefined;
 const token = await idp?.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
+const listen = values.h2
+  ? {
+      listen: {
+        host: "127.0.0.1",
+        port: 0,
+        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+      },
+    }
+  : {};
 const config = writeGatewayConfig(
   out,
   upstreamUrl,
   pki,
   idp === undefined
-    ? {}
+    ? listen
     : {
+        ...listen,
         auth: {
           issuers: [{ issuer: idp.issuer, audiences: ["api://notes"] }],
           defaultPolicy: "authenticated",
@@ -69,7 +83,10 @@ const config = writeGatewayConfig(
       },
 );
 const before = new Set(readdirSync(profiles));
-const cpuProf = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : [];
+const cpuProf = [
+  ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []),
+  ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
+];
 const targets: Array<{ name: string; child: Child; noAuth?: true }> = [
   {
     name: "this checkout",
@@ -78,7 +95,7 @@ const targets: Array<{ name: string; child: Child; noAuth?: true }> = [
 ];
 if (values["auth-compare"]) {
   // The same checkout without auth, alternating with the one with auth.
-  const plain = writeGatewayConfig(out, upstreamUrl, pki, {});
+  const plain = writeGatewayConfig(out, upstreamUrl, pki, listen);
   targets.push({
     name: "this checkout, auth off",
     child: await startChild("./gateway-process.ts", [plain], { execArgv: cpuProf }),
@@ -94,8 +111,9 @@ if (values.baseline !== undefined) {
 const message = values.stream ? download(100, 65536) : echo100;
 const body = values.text ? Buffer.from(message.toString("base64")) : message;
 const specFor = (child: Child, noAuth = false): LoadSpec => ({
-  protocol: "h1",
-  url: `http://127.0.0.1:${child.port}`,
+  protocol: values.h2 ? "h2" : "h1",
+  url: `${values.h2 ? "https" : "http"}://127.0.0.1:${child.port}`,
+  ...(values.h2 ? { tls: { ca: pki.ca } } : {}),
   path: values.stream ? DOWNLOAD : ECHO,
   contentType: values.text ? "application/grpc-web-text" : "application/grpc-web+proto",
   body: body.toString("base64"),
@@ -125,6 +143,7 @@ interface Totals {
   user: number;
   system: number;
   upstream: number;
+  generator: number;
   p50: number[];
   p99: number[];
   firstError?: string;
@@ -136,8 +155,10 @@ for (let round = 0; round < Number(values.rounds); round++) {
   for (const t of targets) {
     const cpu0 = cpuSplitMs(t.child.pid);
     const up0 = cpuMs(upstream.pid);
+    const gen0 = endedChildrenCpuMs();
     const result = await load(specFor(t.child, t.noAuth));
     const cpu1 = cpuSplitMs(t.child.pid);
+    const generator = endedChildrenCpuMs() - gen0;
     const sum = totals.get(t.name) ?? {
       calls: 0,
       errors: 0,
@@ -146,6 +167,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
       user: 0,
       system: 0,
       upstream: 0,
+      generator: 0,
       p50: [],
       p99: [],
     };
@@ -156,6 +178,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
     sum.user += cpu1.user - cpu0.user;
     sum.system += cpu1.system - cpu0.system;
     sum.upstream += cpuMs(upstream.pid) - up0;
+    sum.generator += generator;
     sum.p50.push(result.p50Ms);
     sum.p99.push(result.p99Ms);
     if (result.firstError !== undefined) sum.firstError ??= result.firstError;
@@ -163,7 +186,7 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
 }
 console.log(
-  `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.auth ? ", auth on" : ""}`,
+  `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.h2 ? ", HTTP/2 (TLS)" : ""}${values.auth ? ", auth on" : ""}`,
 );
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 for (const t of targets) {
@@ -173,7 +196,7 @@ for (const t of targets) {
     [
       `${t.name}:`,
       `  calls/s ${(s.calls / s.seconds).toFixed(0)}, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s (errors ${s.errors}${s.firstError ? `: ${s.firstError}` : ""}), p50 / p99 ${median(s.p50).toFixed(2)} / ${median(s.p99).toFixed(2)} ms`,
-      `  gateway CPU per call ${perCall(s.user + s.system)} µs (user ${perCall(s.user)}, system ${perCall(s.system)}); upstream ${perCall(s.upstream)} µs; RSS ${(rssBytes(t.child.pid) / 2 ** 20).toFixed(0)} MiB`,
+      `  gateway CPU per call ${perCall(s.user + s.system)} µs (user ${perCall(s.user)}, system ${perCall(s.system)}); upstream ${perCall(s.upstream)} µs; load generator ${perCall(s.generator)} µs; RSS ${(rssBytes(t.child.pid) / 2 ** 20).toFixed(0)} MiB`,
     ].join("\n"),
   );
 }

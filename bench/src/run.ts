@@ -14,7 +14,7 @@ import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./childr
 import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
-import { cpuMs, rssBytes } from "./proc-stats.ts";
+import { cpuMs, endedChildrenCpuMs, pinCores, rssBytes, unpinCores } from "./proc-stats.ts";
 import { measureWorkers } from "./workers.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
@@ -133,6 +133,7 @@ interface Row {
   seconds: number;
   proxyCpuMs: number;
   upstreamCpuMs: number;
+  generatorCpuMs: number;
   bytes: number;
   p50: number[];
   p99: number[];
@@ -154,6 +155,7 @@ async function scenario(
         seconds: 0,
         proxyCpuMs: 0,
         upstreamCpuMs: 0,
+        generatorCpuMs: 0,
         bytes: 0,
         p50: [],
         p99: [],
@@ -161,9 +163,11 @@ async function scenario(
       };
       const cpu0 = t.proxy ? cpuMs(t.proxy.pid) : 0;
       const up0 = cpuMs(upstream.pid);
+      const gen0 = endedChildrenCpuMs();
       const result = await runLoad(t.spec);
       row.proxyCpuMs += t.proxy ? cpuMs(t.proxy.pid) - cpu0 : 0;
       row.upstreamCpuMs += cpuMs(upstream.pid) - up0;
+      row.generatorCpuMs += endedChildrenCpuMs() - gen0;
       row.calls += result.calls;
       row.errors += result.errors;
       row.seconds += result.seconds;
@@ -181,14 +185,14 @@ async function scenario(
   const lines = [
     `### ${title}`,
     "",
-    `| target | load | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    `| target | load | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | load generator CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const [name, r] of rows) {
     const rate = r.calls / r.seconds;
     const spec = targets.find((t) => t.name === name)?.spec;
     lines.push(
-      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
+      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${((r.generatorCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
     );
   }
   const text = `${lines.join("\n")}\n`;
@@ -199,11 +203,11 @@ async function scenario(
 const report: string[] = [];
 const textBody = Buffer.from(echo100.toString("base64"));
 /** Server streaming: direct, then the gateway over HTTP/1.1 and HTTP/2. */
-const streaming = (count: number, size: number, streams: number) => {
+const streaming = (count: number, size: number, streams: number, note = "") => {
   const body = download(count, size);
   const stream = { path: DOWNLOAD, concurrency: streams, generator: "node" } as const;
   return scenario(
-    `Server streaming, ${size / 1024} KiB messages (${count} per call, ${streams} streams)`,
+    `Server streaming, ${size / 1024} KiB messages (${count} per call, ${streams} streams)${note}`,
     [
       {
         name: "direct (gRPC, h2 + mTLS)",
@@ -255,6 +259,17 @@ if (only.includes("unary")) {
 if (only.includes("streaming")) {
   report.push(await streaming(1000, 1024, 8));
   report.push(await streaming(100, 65536, 4));
+  // The same with the gateways on a core of their own, as at the edge: the
+  // generator and the upstream share core 0 in every row (direct included),
+  // so the ratio shows what the gateway in the path costs a stream, not how
+  // three CPU-bound processes split two cores.
+  if (pinCores(0, [upstream.pid], 1, [gateway.pid, gatewayTls.pid])) {
+    try {
+      report.push(await streaming(100, 65536, 4, ", gateways on core 1, the rest on core 0"));
+    } finally {
+      unpinCores([process.pid, upstream.pid, gateway.pid, gatewayTls.pid]);
+    }
+  }
 }
 if (only.includes("workers")) {
   report.push(
