@@ -12,7 +12,7 @@
  * (default 50), --text (grpc-web-text), --auth (JWT auth on), --stream
  * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
  * --baseline <dir>, --auth-compare (auth on and off, alternating),
- * --node-flags "<flags>" (Node/V8 flags for this checkout's gateway only, to
+ * --node-flags=<flags> (Node/V8 flags, space-separated, for this checkout's gateway only, to
  * compare them against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs).
