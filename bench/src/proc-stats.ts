@@ -104,6 +104,11 @@ export function pinCores(a: number, onA: number[], b: number, onB: number[]): bo
     return true;
   } catch (err) {
     console.error(`pinning skipped: taskset failed (${(err as Error).message})`);
+    try {
+      unpinCores([process.pid, ...onA, ...onB]); // whatever was pinned before the failure
+    } catch {
+      // taskset itself is missing: nothing was pinned.
+    }
     return false;
   }
 }
