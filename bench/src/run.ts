@@ -180,19 +180,43 @@ async function scenario(
     }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  /** The figures of one row; totalCpu sums proxy, upstream and generator per call. */
+  const figures = (r: Row) => ({
+    rate: r.calls / r.seconds,
+    mbps: r.bytes / r.seconds / 1e6,
+    p50: median(r.p50),
+    p99: median(r.p99),
+    totalCpu: ((r.proxyCpuMs + r.upstreamCpuMs + r.generatorCpuMs) * 1000) / r.calls,
+  });
   const base = rows.get(targets[0]?.name ?? "");
-  const baseRate = base ? base.calls / base.seconds : 1;
+  const baseFigures = base === undefined ? undefined : figures(base);
+  // Each figure with its ratio to the first row (direct), as "value (×ratio)".
+  const withRatio = (
+    row: Row,
+    value: number,
+    key: keyof ReturnType<typeof figures>,
+    digits: number,
+  ) => {
+    const ref = baseFigures?.[key];
+    const text = value.toFixed(digits);
+    return row === base || ref === undefined || ref === 0
+      ? text
+      : `${text} (×${(value / ref).toFixed(2)})`;
+  };
   const lines = [
     `### ${title}`,
     "",
-    `| target | load | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | load generator CPU µs/${unit} | proxy RSS MiB | ${unit}s/s vs ${targets[0]?.name} | errors |`,
+    `Each figure after the first row: value (× its ratio to ${targets[0]?.name}).`,
+    "",
+    `| target | load | ${unit}s/s | MB/s | p50 ms | p99 ms | proxy CPU µs/${unit} | upstream CPU µs/${unit} | load generator CPU µs/${unit} | all processes CPU µs/${unit} | proxy RSS MiB | errors |`,
     "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const [name, r] of rows) {
-    const rate = r.calls / r.seconds;
+    const f = figures(r);
     const spec = targets.find((t) => t.name === name)?.spec;
+    const perCall = (ms: number) => ((ms * 1000) / r.calls).toFixed(1);
     lines.push(
-      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${rate.toFixed(0)} | ${(r.bytes / r.seconds / 1e6).toFixed(1)} | ${median(r.p50).toFixed(2)} | ${median(r.p99).toFixed(2)} | ${r.proxyCpuMs ? ((r.proxyCpuMs * 1000) / r.calls).toFixed(1) : "–"} | ${((r.upstreamCpuMs * 1000) / r.calls).toFixed(1)} | ${((r.generatorCpuMs * 1000) / r.calls).toFixed(1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${(rate / baseRate).toFixed(2)} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
+      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${withRatio(r, f.rate, "rate", 0)} | ${withRatio(r, f.mbps, "mbps", 1)} | ${withRatio(r, f.p50, "p50", 2)} | ${withRatio(r, f.p99, "p99", 2)} | ${r.proxyCpuMs ? perCall(r.proxyCpuMs) : "–"} | ${perCall(r.upstreamCpuMs)} | ${perCall(r.generatorCpuMs)} | ${withRatio(r, f.totalCpu, "totalCpu", 1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
     );
   }
   const text = `${lines.join("\n")}\n`;
