@@ -4,7 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { cpus } from "node:os";
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
 
@@ -82,6 +82,13 @@ export const treeCpuMs = (root: number): number => sumOverTree(root, cpuMs);
 /** RSS of a process and its descendants, in bytes. */
 export const treeRssBytes = (root: number): number => sumOverTree(root, rssBytes);
 
+/**
+ * Every online CPU, counted once before anything is pinned
+ * (availableParallelism() follows this process's own affinity, so after
+ * pinning it would say 1 and unpinning would pin again).
+ */
+const ALL_CPUS = `0-${cpus().length - 1}`;
+
 /** Sets the CPU affinity of processes (all their threads) with taskset. */
 function taskset(cpus: string, pids: number[]): void {
   for (const pid of pids)
@@ -94,7 +101,7 @@ function taskset(cpus: string, pids: number[]): void {
  * that cannot be done (no taskset, fewer than two cores).
  */
 export function pinCores(a: number, onA: number[], b: number, onB: number[]): boolean {
-  if (availableParallelism() < 2) {
+  if (cpus().length < 2) {
     console.error("pinning skipped: fewer than two cores");
     return false;
   }
@@ -115,5 +122,5 @@ export function pinCores(a: number, onA: number[], b: number, onB: number[]): bo
 
 /** Lets processes run on every core again. */
 export function unpinCores(pids: number[]): void {
-  taskset(`0-${availableParallelism() - 1}`, pids);
+  taskset(ALL_CPUS, pids);
 }
