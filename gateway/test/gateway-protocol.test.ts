@@ -226,7 +226,10 @@ describe("gRPC-Web protocol cases", () => {
         req.end(MESSAGE);
       });
       assert.equal(received, MESSAGE.length + frames.length);
-      assert.equal(writes, 1, `the burst left in ${writes} socket writes`);
+      // One write per event-loop turn: the burst normally arrives in one
+      // socket read (one write), at most two if the kernel splits it.
+      // Without the cork it leaves in one write per DATA chunk (6 here).
+      assert.ok(writes >= 1 && writes <= 2, `the burst left in ${writes} socket writes`);
     } finally {
       counting = false;
       finish();
