@@ -21,7 +21,11 @@ import type { MethodPath } from "./routing.ts";
 export interface CallAuthorizer {
   /** Throws unknown_method when a descriptor set is configured and lacks the method. */
   checkMethodExists(method: MethodPath): void;
-  /** Resolves with identity metadata for the upstream; rejects with GatewayError. */
+  /**
+   * Identity metadata for the upstream: at once for a public method or a
+   * known token, a promise when the token must be verified first. Throws
+   * (or rejects) with GatewayError.
+   */
   check(
     method: MethodPath,
     headers: IncomingHttpHeaders,
@@ -68,11 +72,11 @@ export async function createCallAuthorizer(
   );
   return {
     checkMethodExists,
-    check: (method, headers, connection) => {
-      const call = { path: method.path, service: method.service, method: method.method, headers };
-      // A cached token or a public method: no promise, no extra turn of the event loop.
-      return step.checkCached(call, connection) ?? step.check(call);
-    },
+    check: (method, headers, connection) =>
+      step.authorize(
+        { path: method.path, service: method.service, method: method.method, headers },
+        connection,
+      ),
     close: () => step.close(),
   };
 }

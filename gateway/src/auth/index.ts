@@ -45,16 +45,25 @@ export interface AuthStats {
 }
 
 export interface AuthStep {
-  /** Resolves with the metadata to add upstream (x-auth-*, maybe authorization); rejects with GatewayError. */
-  check(call: CallInfo): Promise<Record<string, string>>;
   /**
-   * The same decision without a promise, when it needs no verification: a
-   * public method, or a token in the verified-token cache whose scopes
-   * suffice. Undefined otherwise (then call check). Never throws.
+   * The whole decision in one pass: the metadata to add upstream (x-auth-*,
+   * maybe authorization) at once for a public method or a verified token
+   * (the connection's memo or the cache), a promise when the token must be
+   * verified first. Throws (or rejects) with GatewayError.
    * `connection` (the browser's socket or HTTP/2 session) lets a keep-alive
    * connection that repeats its last verified authorization header skip
    * parsing and hashing it again; that header is remembered only while the
    * connection lives and the token has not expired.
+   */
+  authorize(
+    call: CallInfo,
+    connection?: object,
+  ): Record<string, string> | Promise<Record<string, string>>;
+  /** authorize() as a promise: resolves with the metadata, rejects with GatewayError. */
+  check(call: CallInfo): Promise<Record<string, string>>;
+  /**
+   * authorize()'s answer only when it needs no verification; undefined
+   * otherwise, and on any error (check() names it). Never verifies, never throws.
    */
   checkCached(call: CallInfo, connection?: object): Record<string, string> | undefined;
   close(): void;
@@ -126,12 +135,12 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     cache.set(token, principal, verified.expiresAtMs, now());
     return principal;
   };
-  const principalFor = (token: string): Promise<CachedPrincipal> => {
-    const cached = cache.get(token, now());
-    const shared = cached === undefined ? inflight.get(token) : undefined;
-    if (cached !== undefined || shared !== undefined) {
+  /** One verification per token at a time: concurrent calls share it. */
+  const verifyShared = (token: string): Promise<CachedPrincipal> => {
+    const shared = inflight.get(token);
+    if (shared !== undefined) {
       cacheHits++;
-      return shared ?? Promise.resolve(cached as CachedPrincipal);
+      return shared;
     }
     verifications++;
     const pending = verifyAndCache(token).finally(() => inflight.delete(token));
@@ -139,57 +148,74 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     return pending;
   };
 
-  // Added per call, not cached: the cache holds no usable credential.
-  const upstreamMetadata = (principal: CachedPrincipal, token: string) =>
-    config.forwardAuthorization
+  /** The metadata for the upstream once the scopes suffice; added per call, the cache holds no usable credential. */
+  const upstreamMetadata = (
+    scopes: readonly string[],
+    principal: CachedPrincipal,
+    token: string,
+  ): Record<string, string> => {
+    const missing = missingScopes(scopes, principal.token.scopes);
+    if (missing.length > 0) throw insufficientScopeError(scopes, missing);
+    return config.forwardAuthorization
       ? { ...principal.headers, authorization: `Bearer ${token}` }
       : { ...principal.headers };
+  };
 
-  /** A verified principal for this header without verifying: the connection's memo, then the cache. */
-  const cachedPrincipal = (
+  /**
+   * The bearer token of this header and its verified principal if one is
+   * known: the connection's memo first, then the cache. Throws for a
+   * missing or malformed header.
+   */
+  const lookup = (
     header: string | string[] | undefined,
     connection: object | undefined,
-  ): { readonly token: string; readonly principal: CachedPrincipal } | undefined => {
+  ): { readonly token: string; readonly principal: CachedPrincipal | undefined } => {
     const nowMs = now();
     const last = connection === undefined ? undefined : lastOnConnection.get(connection);
     if (last !== undefined && last.header === header && nowMs < last.principal.token.expiresAtMs)
       return last;
-    let token: string;
-    try {
-      token = extractBearerToken(header, config.maxTokenBytes);
-    } catch {
-      return undefined; // check() names the reason
-    }
+    const token = extractBearerToken(header, config.maxTokenBytes);
     const principal = cache.get(token, nowMs);
-    if (principal === undefined) return undefined;
-    if (connection !== undefined && typeof header === "string")
+    if (principal !== undefined && connection !== undefined && typeof header === "string")
       lastOnConnection.set(connection, { header, token, principal });
     return { token, principal };
   };
 
+  /** As far as the decision goes without verifying: the metadata, or the token still to verify. */
+  const resolve = (
+    call: CallInfo,
+    connection: object | undefined,
+  ):
+    | { readonly metadata: Record<string, string> }
+    | { readonly verify: string; readonly scopes: readonly string[] } => {
+    const decision = policy.decide(call.path, call.service);
+    if (decision.kind === "public") return { metadata: {} };
+    if (decision.kind === "deny") {
+      throw new GatewayError("denied_by_policy", `no rule allows ${call.path.slice(0, 200)}`);
+    }
+    const { token, principal } = lookup(call.headers.authorization, connection);
+    if (principal === undefined) return { verify: token, scopes: decision.scopes };
+    cacheHits++;
+    return { metadata: upstreamMetadata(decision.scopes, principal, token) };
+  };
+
+  const authorize = (call: CallInfo, connection?: object) => {
+    const resolved = resolve(call, connection);
+    if ("metadata" in resolved) return resolved.metadata;
+    const { verify: token, scopes } = resolved;
+    return verifyShared(token).then((principal) => upstreamMetadata(scopes, principal, token));
+  };
+
   return {
+    authorize,
+    check: async (call) => authorize(call),
     checkCached(call, connection) {
-      const decision = policy.decide(call.path, call.service);
-      if (decision.kind === "public") return {};
-      if (decision.kind === "deny") return undefined;
-      const found = cachedPrincipal(call.headers.authorization, connection);
-      if (found === undefined) return undefined;
-      const { token, principal } = found;
-      if (missingScopes(decision.scopes, principal.token.scopes).length > 0) return undefined;
-      cacheHits++;
-      return upstreamMetadata(principal, token);
-    },
-    async check(call) {
-      const decision = policy.decide(call.path, call.service);
-      if (decision.kind === "public") return {};
-      if (decision.kind === "deny") {
-        throw new GatewayError("denied_by_policy", `no rule allows ${call.path.slice(0, 200)}`);
+      try {
+        const resolved = resolve(call, connection);
+        return "metadata" in resolved ? resolved.metadata : undefined;
+      } catch {
+        return undefined;
       }
-      const token = extractBearerToken(call.headers.authorization, config.maxTokenBytes);
-      const principal = await principalFor(token);
-      const missing = missingScopes(decision.scopes, principal.token.scopes);
-      if (missing.length > 0) throw insufficientScopeError(decision.scopes, missing);
-      return upstreamMetadata(principal, token);
     },
     close() {
       for (const k of keys.values()) k.close();
