@@ -50,8 +50,10 @@ export class WebResponse {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private flushScheduled = false;
-  /** HTTP/1.1 socket corked by write() until the check phase (setImmediate). */
-  private corked: Socket | undefined;
+  /** The response when it is HTTP/1.1 (its socket can be corked), else undefined. */
+  private readonly http1: ServerResponse | undefined;
+  /** write() corked the socket; it is uncorked in the check phase (setImmediate). */
+  private corkPending = false;
   /** Headers are decided: a later end() sends a trailer frame, not trailers-only. */
   headersSent = false;
   finished = false;
@@ -62,6 +64,7 @@ export class WebResponse {
   constructor(res: RawResponse, options: WebResponseOptions) {
     this.res = res;
     this.options = options;
+    this.http1 = res instanceof ServerResponse ? res : undefined;
   }
 
   /** Sends the response headers with the upstream's metadata. */
@@ -168,7 +171,7 @@ export class WebResponse {
   private writeOut(chunk: Uint8Array): boolean {
     const out = this.encode(chunk);
     this.bytesOut += out.length;
-    if (this.corked === undefined) this.cork();
+    if (this.http1 !== undefined && !this.corkPending) this.cork(this.http1.socket);
     return (this.res as ServerResponse).write(out);
   }
 
@@ -183,14 +186,12 @@ export class WebResponse {
    * comes once the uncorked bytes are out. HTTP/2 responses need nothing
    * here: Node's HTTP/2 session already writes once per loop turn.
    */
-  private cork(): void {
-    const res = this.res;
-    if (!(res instanceof ServerResponse) || res.socket === null) return;
-    const socket = res.socket;
-    this.corked = socket;
+  private cork(socket: Socket | null): void {
+    if (socket === null) return; // a pipelined response not yet at the head of its socket
+    this.corkPending = true;
     socket.cork();
     setImmediate(() => {
-      this.corked = undefined;
+      this.corkPending = false;
       // end() uncorks the socket completely; the socket may already carry
       // the next response on this keep-alive connection, so leave it alone.
       if (!this.finished) socket.uncork();
