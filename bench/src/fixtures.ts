@@ -46,3 +46,20 @@ export function writeGatewayConfig(
   writeFileSync(file, stringify(config));
   return file;
 }
+
+/** Config for a TLS listener on 127.0.0.1 (HTTP/2 by ALPN, and HTTP/1.1), with the dev server certificate. */
+export const tlsListen = (pki: DevPki) => ({
+  listen: {
+    host: "127.0.0.1",
+    port: 0,
+    tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
+  },
+});
+
+/** Config for JWT auth against one issuer: every method needs a valid token. */
+export const authAgainst = (issuer: string) => ({
+  auth: {
+    issuers: [{ issuer, audiences: ["api://notes"] }],
+    defaultPolicy: "authenticated",
+  },
+});

@@ -22,9 +22,17 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
 import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
-import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import {
+  authAgainst,
+  DOWNLOAD,
+  download,
+  ECHO,
+  echo100,
+  tlsListen,
+  writeGatewayConfig,
+} from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
-import { cpuMs, cpuSplitMs, endedChildrenCpuMs, rssBytes } from "./proc-stats.ts";
+import { emptyTally, median, type Tally, tallyRun } from "./tally.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -59,28 +67,12 @@ const idp = values.auth
   ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })
   : undefined;
 const token = await idp?.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
-const listen = values.h2
-  ? {
-      listen: {
-        host: "127.0.0.1",
-        port: 0,
-        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-      },
-    }
-  : {};
+const listen = values.h2 ? tlsListen(pki) : {};
 const config = writeGatewayConfig(
   out,
   upstreamUrl,
   pki,
-  idp === undefined
-    ? listen
-    : {
-        ...listen,
-        auth: {
-          issuers: [{ issuer: idp.issuer, audiences: ["api://notes"] }],
-          defaultPolicy: "authenticated",
-        },
-      },
+  idp === undefined ? listen : { ...listen, ...authAgainst(idp.issuer) },
 );
 const before = new Set(readdirSync(profiles));
 const cpuProf = [
@@ -135,68 +127,30 @@ process.once("uncaughtException", (err) => {
 process.once("unhandledRejection", (err) => {
   throw err;
 });
-interface Totals {
-  calls: number;
-  errors: number;
-  seconds: number;
-  bytes: number;
-  user: number;
-  system: number;
-  upstream: number;
-  generator: number;
-  p50: number[];
-  p99: number[];
-  firstError?: string;
-}
-const totals = new Map<string, Totals>();
+const totals = new Map<string, Tally>();
 // Warm up (JIT, sessions), then alternate targets round by round.
 for (const t of targets) await load({ ...specFor(t.child, t.noAuth), seconds: 2 });
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const t of targets) {
-    const cpu0 = cpuSplitMs(t.child.pid);
-    const up0 = cpuMs(upstream.pid);
-    const gen0 = endedChildrenCpuMs();
-    const result = await load(specFor(t.child, t.noAuth));
-    const cpu1 = cpuSplitMs(t.child.pid);
-    const generator = endedChildrenCpuMs() - gen0;
-    const sum = totals.get(t.name) ?? {
-      calls: 0,
-      errors: 0,
-      seconds: 0,
-      bytes: 0,
-      user: 0,
-      system: 0,
-      upstream: 0,
-      generator: 0,
-      p50: [],
-      p99: [],
-    };
-    sum.calls += result.calls;
-    sum.errors += result.errors;
-    sum.bytes += result.bytes;
-    sum.seconds += result.seconds;
-    sum.user += cpu1.user - cpu0.user;
-    sum.system += cpu1.system - cpu0.system;
-    sum.upstream += cpuMs(upstream.pid) - up0;
-    sum.generator += generator;
-    sum.p50.push(result.p50Ms);
-    sum.p99.push(result.p99Ms);
-    if (result.firstError !== undefined) sum.firstError ??= result.firstError;
+    const sum = totals.get(t.name) ?? emptyTally();
     totals.set(t.name, sum);
+    await tallyRun(sum, () => load(specFor(t.child, t.noAuth)), {
+      proxy: t.child.pid,
+      upstream: upstream.pid,
+    });
   }
 }
 console.log(
   `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.h2 ? ", HTTP/2 (TLS)" : ""}${values.auth ? ", auth on" : ""}`,
 );
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 for (const t of targets) {
-  const s = totals.get(t.name) as Totals;
+  const s = totals.get(t.name) as Tally;
   const perCall = (ms: number) => ((ms * 1000) / s.calls).toFixed(1);
   console.log(
     [
       `${t.name}:`,
       `  calls/s ${(s.calls / s.seconds).toFixed(0)}, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s (errors ${s.errors}${s.firstError ? `: ${s.firstError}` : ""}), p50 / p99 ${median(s.p50).toFixed(2)} / ${median(s.p99).toFixed(2)} ms`,
-      `  gateway CPU per call ${perCall(s.user + s.system)} µs (user ${perCall(s.user)}, system ${perCall(s.system)}); upstream ${perCall(s.upstream)} µs; load generator ${perCall(s.generator)} µs; RSS ${(rssBytes(t.child.pid) / 2 ** 20).toFixed(0)} MiB`,
+      `  gateway CPU per call ${perCall(s.proxyUserMs + s.proxySystemMs)} µs (user ${perCall(s.proxyUserMs)}, system ${perCall(s.proxySystemMs)}); upstream ${perCall(s.upstreamCpuMs)} µs; load generator ${perCall(s.generatorCpuMs)} µs; RSS ${(s.rss / 2 ** 20).toFixed(0)} MiB`,
     ].join("\n"),
   );
 }

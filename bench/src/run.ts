@@ -11,10 +11,19 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
 import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
-import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import {
+  authAgainst,
+  DOWNLOAD,
+  download,
+  ECHO,
+  echo100,
+  tlsListen,
+  writeGatewayConfig,
+} from "./fixtures.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
-import { cpuMs, endedChildrenCpuMs, pinCores, rssBytes, unpinCores } from "./proc-stats.ts";
+import { pinCores, unpinCores } from "./proc-stats.ts";
+import { emptyTally, median, type Tally, tallyRun } from "./tally.ts";
 import { measureWorkers } from "./workers.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
@@ -49,24 +58,11 @@ const gatewayConfig = (extra: Record<string, unknown>) =>
 const gateway = await startChild("./gateway-process.ts", [gatewayConfig({})]);
 const gatewayTls = await startChild(
   "./gateway-process.ts",
-  [
-    gatewayConfig({
-      listen: {
-        host: "127.0.0.1",
-        port: 0,
-        tls: { certFile: pki.serverCertFile, keyFile: pki.serverKeyFile },
-      },
-    }),
-  ],
+  [gatewayConfig(tlsListen(pki))],
   { execArgv: ["--expose-gc"] }, // the idle-streams scenario collects garbage before reading memory
 );
 const gatewayAuth = await startChild("./gateway-process.ts", [
-  gatewayConfig({
-    auth: {
-      issuers: [{ issuer: idp.issuer, audiences: ["api://notes"] }],
-      defaultPolicy: "authenticated",
-    },
-  }),
+  gatewayConfig(authAgainst(idp.issuer)),
 ]);
 const bareRelay = await startChild("./bare-relay.ts", [
   upstreamUrl,
@@ -127,72 +123,33 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return loadTool(spec) === "wrk" ? runWrk(spec) : runNodeLoad(spec);
 }
 
-interface Row {
-  calls: number;
-  errors: number;
-  seconds: number;
-  proxyCpuMs: number;
-  upstreamCpuMs: number;
-  generatorCpuMs: number;
-  bytes: number;
-  p50: number[];
-  p99: number[];
-  rss: number;
-  firstError?: string;
-}
-
 async function scenario(
   title: string,
   targets: Array<{ name: string; proxy: Child | undefined; spec: LoadSpec }>,
   unit = "call",
 ): Promise<string> {
-  const rows = new Map<string, Row>();
+  const rows = new Map<string, Tally>();
   for (let round = 0; round < rounds; round++) {
     for (const t of targets) {
-      const row = rows.get(t.name) ?? {
-        calls: 0,
-        errors: 0,
-        seconds: 0,
-        proxyCpuMs: 0,
-        upstreamCpuMs: 0,
-        generatorCpuMs: 0,
-        bytes: 0,
-        p50: [],
-        p99: [],
-        rss: 0,
-      };
-      const cpu0 = t.proxy ? cpuMs(t.proxy.pid) : 0;
-      const up0 = cpuMs(upstream.pid);
-      const gen0 = endedChildrenCpuMs();
-      const result = await runLoad(t.spec);
-      row.proxyCpuMs += t.proxy ? cpuMs(t.proxy.pid) - cpu0 : 0;
-      row.upstreamCpuMs += cpuMs(upstream.pid) - up0;
-      row.generatorCpuMs += endedChildrenCpuMs() - gen0;
-      row.calls += result.calls;
-      row.errors += result.errors;
-      row.seconds += result.seconds;
-      row.bytes += result.bytes;
-      row.p50.push(result.p50Ms);
-      row.p99.push(result.p99Ms);
-      row.rss = t.proxy ? rssBytes(t.proxy.pid) : 0;
-      if (result.firstError && !row.firstError) row.firstError = result.firstError;
+      const row = rows.get(t.name) ?? emptyTally();
       rows.set(t.name, row);
+      await tallyRun(row, () => runLoad(t.spec), { proxy: t.proxy?.pid, upstream: upstream.pid });
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   /** The figures of one row; totalCpu sums proxy, upstream and generator per call. */
-  const figures = (r: Row) => ({
+  const proxyCpuMs = (r: Tally) => r.proxyUserMs + r.proxySystemMs;
+  const figures = (r: Tally) => ({
     rate: r.calls / r.seconds,
     mbps: r.bytes / r.seconds / 1e6,
     p50: median(r.p50),
     p99: median(r.p99),
-    totalCpu: ((r.proxyCpuMs + r.upstreamCpuMs + r.generatorCpuMs) * 1000) / r.calls,
+    totalCpu: ((proxyCpuMs(r) + r.upstreamCpuMs + r.generatorCpuMs) * 1000) / r.calls,
   });
   const base = rows.get(targets[0]?.name ?? "");
   const baseFigures = base === undefined ? undefined : figures(base);
   // Each figure with its ratio to the first row (direct), as "value (×ratio)".
   const withRatio = (
-    row: Row,
+    row: Tally,
     value: number,
     key: keyof ReturnType<typeof figures>,
     digits: number,
@@ -216,7 +173,7 @@ async function scenario(
     const spec = targets.find((t) => t.name === name)?.spec;
     const perCall = (ms: number) => ((ms * 1000) / r.calls).toFixed(1);
     lines.push(
-      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${withRatio(r, f.rate, "rate", 0)} | ${withRatio(r, f.mbps, "mbps", 1)} | ${withRatio(r, f.p50, "p50", 2)} | ${withRatio(r, f.p99, "p99", 2)} | ${r.proxyCpuMs ? perCall(r.proxyCpuMs) : "–"} | ${perCall(r.upstreamCpuMs)} | ${perCall(r.generatorCpuMs)} | ${withRatio(r, f.totalCpu, "totalCpu", 1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
+      `| ${name} | ${spec === undefined ? "" : loadTool(spec)} | ${withRatio(r, f.rate, "rate", 0)} | ${withRatio(r, f.mbps, "mbps", 1)} | ${withRatio(r, f.p50, "p50", 2)} | ${withRatio(r, f.p99, "p99", 2)} | ${proxyCpuMs(r) ? perCall(proxyCpuMs(r)) : "–"} | ${perCall(r.upstreamCpuMs)} | ${perCall(r.generatorCpuMs)} | ${withRatio(r, f.totalCpu, "totalCpu", 1)} | ${r.rss ? (r.rss / 2 ** 20).toFixed(0) : "–"} | ${r.errors}${r.firstError ? ` (${r.firstError})` : ""} |`,
     );
   }
   const text = `${lines.join("\n")}\n`;

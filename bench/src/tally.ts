@@ -1,0 +1,68 @@
+/**
+ * What one target's runs add up to, round after round: the load's results
+ * and the CPU each process spent meanwhile (proxy, upstream, load
+ * generator). Shared by `npm run bench` and `npm run bench:profile`.
+ */
+import type { LoadResult } from "./load-generator.ts";
+import { cpuMs, cpuSplitMs, endedChildrenCpuMs, rssBytes } from "./proc-stats.ts";
+
+export interface Tally {
+  calls: number;
+  errors: number;
+  seconds: number;
+  bytes: number;
+  /** Proxy CPU in ms (0 when there is no proxy: direct calls). */
+  proxyUserMs: number;
+  proxySystemMs: number;
+  upstreamCpuMs: number;
+  generatorCpuMs: number;
+  /** Each run's p50 and p99 (ms); tables show their medians. */
+  p50: number[];
+  p99: number[];
+  /** The proxy's RSS after the latest run (bytes; 0 without a proxy). */
+  rss: number;
+  firstError?: string;
+}
+
+export const emptyTally = (): Tally => ({
+  calls: 0,
+  errors: 0,
+  seconds: 0,
+  bytes: 0,
+  proxyUserMs: 0,
+  proxySystemMs: 0,
+  upstreamCpuMs: 0,
+  generatorCpuMs: 0,
+  p50: [],
+  p99: [],
+  rss: 0,
+});
+
+/** Runs one load and adds it to `tally`, with the CPU of `proxy` (a pid, if any) and `upstream`. */
+export async function tallyRun(
+  tally: Tally,
+  run: () => Promise<LoadResult>,
+  pids: { readonly proxy: number | undefined; readonly upstream: number },
+): Promise<void> {
+  const none = { user: 0, system: 0 };
+  const proxy0 = pids.proxy === undefined ? none : cpuSplitMs(pids.proxy);
+  const upstream0 = cpuMs(pids.upstream);
+  const generator0 = endedChildrenCpuMs();
+  const result = await run();
+  const proxy1 = pids.proxy === undefined ? none : cpuSplitMs(pids.proxy);
+  tally.proxyUserMs += proxy1.user - proxy0.user;
+  tally.proxySystemMs += proxy1.system - proxy0.system;
+  tally.upstreamCpuMs += cpuMs(pids.upstream) - upstream0;
+  tally.generatorCpuMs += endedChildrenCpuMs() - generator0;
+  tally.calls += result.calls;
+  tally.errors += result.errors;
+  tally.seconds += result.seconds;
+  tally.bytes += result.bytes;
+  tally.p50.push(result.p50Ms);
+  tally.p99.push(result.p99Ms);
+  tally.rss = pids.proxy === undefined ? 0 : rssBytes(pids.proxy);
+  if (result.firstError !== undefined) tally.firstError ??= result.firstError;
+}
+
+export const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
