@@ -1,5 +1,6 @@
 /** Starting the benchmark's processes and waiting until they listen. */
 import { type ChildProcess, fork } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
@@ -77,5 +78,17 @@ export function runNodeLoad(spec: LoadSpec): Promise<LoadResult> {
     );
     child.once("error", reject);
     child.send(spec);
+  });
+}
+
+/** A port free on 127.0.0.1 now, for programs that cannot report the one they bound. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
   });
 }

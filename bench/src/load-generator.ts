@@ -20,7 +20,7 @@ export interface LoadSpec {
   readonly seconds: number;
   /** Response body is base64 text (grpc-web-text). */
   readonly textResponse: boolean;
-  /** Native gRPC: status in HTTP/2 trailers, not a trailer frame. */
+  /** Native gRPC: status in HTTP trailers (HTTP/2, or chunked HTTP/1.1), not a trailer frame. */
   readonly nativeGrpc: boolean;
   readonly tls?: { readonly ca: string; readonly cert?: string; readonly key?: string };
   /** The Node generator even where wrk could drive the target (like-for-like with direct). */
@@ -104,7 +104,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           headers: {
             ...spec.headers,
             "content-type": spec.contentType,
-            "x-grpc-web": "1",
+            // Native gRPC over HTTP/1.1 (the nghttpx reference): status in chunked trailers.
+            ...(spec.nativeGrpc ? { te: "trailers" } : { "x-grpc-web": "1" }),
             "content-length": body.length,
           },
         });
@@ -113,15 +114,14 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           res.on("data", (c: Buffer) => sink.push(c));
           res.on("end", () => {
             bytes += sink.bytes;
+            const status = (res.headers["grpc-status"] ?? res.trailers["grpc-status"]) as
+              | string
+              | undefined;
             if (
               res.statusCode !== 200 ||
-              !statusOk(
-                sink.tail(),
-                spec.textResponse,
-                res.headers["grpc-status"] as string | undefined,
-              )
+              (spec.nativeGrpc ? status !== "0" : !statusOk(sink.tail(), spec.textResponse, status))
             ) {
-              fail(`HTTP ${res.statusCode} grpc-status ${String(res.headers["grpc-status"])}`);
+              fail(`HTTP ${res.statusCode} grpc-status ${String(status)}`);
             }
             resolve();
           });

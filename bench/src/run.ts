@@ -22,6 +22,7 @@ import {
 } from "./fixtures.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
+import { ensureNghttpx, startNghttpx } from "./nghttpx.ts";
 import { pinCores, unpinCores } from "./proc-stats.ts";
 import { emptyTally, median, type Tally, tallyRun } from "./tally.ts";
 import { measureWorkers } from "./workers.ts";
@@ -76,6 +77,10 @@ const peer = await startChild("./peer.ts", [
   pki.clientCertFile,
   pki.clientKeyFile,
 ]);
+
+// The C reference for streaming (Debian's nghttp2-proxy), when it can be had.
+const nghttpx = ensureNghttpx() ? await startNghttpx(upstreamUrl, pki) : undefined;
+if (nghttpx === undefined) console.error("nghttpx is not installed: no C reference in streaming");
 
 // --- targets ----------------------------------------------------------------
 const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({
@@ -197,6 +202,19 @@ const streaming = (count: number, size: number, streams: number, note = "") => {
       },
       { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, body, stream) },
       { name: "gateway, HTTP/2 (TLS, ALPN h2)", proxy: gatewayTls, spec: webH2(body, stream) },
+      ...(nghttpx === undefined
+        ? []
+        : [
+            {
+              name: "reference: nghttpx (C, same bytes as native gRPC, no gRPC-Web), HTTP/1.1",
+              proxy: nghttpx,
+              spec: {
+                ...web(nghttpx, body, stream),
+                contentType: "application/grpc",
+                nativeGrpc: true,
+              },
+            },
+          ]),
     ],
   );
 };
@@ -244,7 +262,8 @@ if (only.includes("streaming")) {
   // generator and the upstream share core 0 in every row (direct included),
   // so the ratio shows what the gateway in the path costs a stream, not how
   // three CPU-bound processes split two cores.
-  if (pinCores(0, [upstream.pid], 1, [gateway.pid, gatewayTls.pid])) {
+  const relays = [gateway.pid, gatewayTls.pid, ...(nghttpx === undefined ? [] : [nghttpx.pid])];
+  if (pinCores(0, [upstream.pid], 1, relays)) {
     try {
       // 4 streams as above, then 16: with a core of its own the gateway
       // keeps up better the more streams share its upstream session.
@@ -254,7 +273,7 @@ if (only.includes("streaming")) {
         );
       }
     } finally {
-      unpinCores([process.pid, upstream.pid, gateway.pid, gatewayTls.pid]);
+      unpinCores([process.pid, upstream.pid, ...relays]);
     }
   }
 }
@@ -283,7 +302,7 @@ if (only.includes("memory")) {
 const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency}\n`;
 writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
 await Promise.all(
-  [gateway, gatewayTls, gatewayAuth, bareRelay, peer, upstream].map((c) => c.stop()),
+  [gateway, gatewayTls, gatewayAuth, bareRelay, peer, nghttpx, upstream].map((c) => c?.stop()),
 );
 await idp.close();
 process.exit(0);

@@ -6,24 +6,14 @@
  * when the gateway is the bottleneck, not a clean per-core scaling line.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import type { DevPki } from "@grpc-edge/example-upstream";
+import { freePort } from "./children.ts";
 import { ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import { treeCpuMs, treeRssBytes } from "./proc-stats.ts";
 import { runWrk } from "./wrk.ts";
 
 const cli = new URL("../../gateway/bin/grpc-edge-gateway.js", import.meta.url).pathname;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {

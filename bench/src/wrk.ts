@@ -4,39 +4,19 @@
  * bench/wrk/grpc-web.lua, which checks grpc-status in every response's
  * trailer frame. Returns the same LoadResult as the Node generator.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureDebianTool } from "./debian-tool.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 
 const script = new URL("../wrk/grpc-web.lua", import.meta.url).pathname;
 
 /** True when wrk is on PATH; installs Debian's package when root can. */
 export function ensureWrk(): boolean {
-  const has = () => {
-    try {
-      execFileSync("wrk", ["--version"], { stdio: "ignore" });
-      return true;
-    } catch (err) {
-      // wrk --version exits 1 after printing its version.
-      return (err as { status?: number }).status === 1;
-    }
-  };
-  if (has()) return true;
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync(
-      "sh",
-      ["-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"],
-      {
-        stdio: "ignore",
-      },
-    );
-  } catch {
-    return false;
-  }
-  return has();
+  // wrk --version exits 1 after printing its version.
+  return ensureDebianTool("wrk", "wrk", ["--version"], [0, 1]);
 }
 
 export function runWrk(spec: LoadSpec): Promise<LoadResult> {
