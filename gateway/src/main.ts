@@ -7,6 +7,7 @@ import pino from "pino";
 import { isClusterPrimary, isClusterWorker, runPrimary } from "./cluster.ts";
 import { type GatewayConfig, loadConfig } from "./config.ts";
 import { ConfigError } from "./config-error.ts";
+import { missingNodeFlags } from "./node-flags.ts";
 import { createGateway } from "./server.ts";
 
 const USAGE = `Usage: grpc-edge-gateway --config <file.yaml>
@@ -55,10 +56,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.stdout.write("config ok\n");
     return 0;
   }
+  if (!isClusterWorker()) warnOfMissingFlags(config, env);
   if (config.workers > 1 && isClusterPrimary()) {
     return runPrimary(config.workers, pino({ level: config.log.level }));
   }
   return serve(config);
+}
+
+/** `node gateway/bin/…` skips the bin's shebang and with it the gateway's V8 flags: say so once. */
+function warnOfMissingFlags(config: GatewayConfig, env: NodeJS.ProcessEnv): void {
+  const missing = missingNodeFlags(process.execArgv, env.NODE_OPTIONS);
+  if (missing.length === 0) return;
+  pino({ level: config.log.level }).warn(
+    { missing },
+    "node was started without the gateway's flags (streaming costs up to ~1.6x the CPU): run the bin itself (npx grpc-edge-gateway) or pass them to node",
+  );
 }
 
 /** One gateway process: listen, then drain on SIGTERM/SIGINT. */

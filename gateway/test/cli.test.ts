@@ -3,11 +3,12 @@
 // summed over the cluster.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
+import { GATEWAY_NODE_FLAGS } from "../src/node-flags.ts";
 import { postGrpcWeb } from "./support/http.ts";
 import { grpcFrame, type RawUpstream, replyOk, startRawUpstream } from "./support/raw-upstream.ts";
 import { gatewayConfig, testPki } from "./support/stack.ts";
@@ -16,12 +17,19 @@ const BIN = new URL("../bin/grpc-edge-gateway.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "gw-cli-"));
 const children: ChildProcess[] = [];
 
+/**
+ * Runs the CLI as npx does: the bin itself, so its shebang starts Node (this
+ * test's Node, first on PATH) with the gateway's flags; `viaNode` runs
+ * `node <bin>` instead, which skips the shebang.
+ */
 function run(
   args: string[],
   env: Record<string, string> = {},
+  viaNode = false,
 ): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--conditions=source", BIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
+  const [command, argv] = viaNode ? [process.execPath, [BIN, ...args]] : [BIN, args];
+  const child = spawn(command, argv, {
+    env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
@@ -49,6 +57,32 @@ async function waitForOutput(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** A process's command line, as the kernel has it. */
+const commandLine = (pid: number): string[] =>
+  readFileSync(`/proc/${pid}/cmdline`, "utf8")
+    .split("\0")
+    .filter((a) => a !== "");
+
+/** The pids whose parent is `pid` (cluster workers of a primary). */
+function childrenOf(pid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Field 4 of stat is the parent pid; field 2 (comm) is in parentheses.
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return pids;
+}
+
+const NO_FLAGS_WARNING = /started without the gateway's flags/;
 
 describe("grpc-edge-gateway CLI", () => {
   let upstream: RawUpstream;
@@ -101,6 +135,23 @@ describe("grpc-edge-gateway CLI", () => {
     assert.equal(await exited, 0);
   });
 
+  it("warns when `node <bin>` skips the shebang's flags, which the image passes itself", async () => {
+    const { child, exited, output } = run(["--config", configFile], {}, true);
+    await waitForOutput(output, /gateway listening/);
+    assert.match(output(), NO_FLAGS_WARNING);
+    assert.match(output(), new RegExp(GATEWAY_NODE_FLAGS.join(".*")));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    // The container's ENTRYPOINT runs node with the same flags, before the bin.
+    const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]");
+    assert.deepEqual(entrypoint, [
+      "node",
+      ...GATEWAY_NODE_FLAGS,
+      "gateway/bin/grpc-edge-gateway.js",
+    ]);
+  });
+
   it("runs `workers: 2` and sums /metrics over the cluster", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const { child, exited, output } = run(["--config", configFile], {
@@ -108,6 +159,14 @@ describe("grpc-edge-gateway CLI", () => {
       GATEWAY_LISTEN_PORT: String(port),
     });
     await waitForOutput(output, /gateway listening[\s\S]*gateway listening/);
+    // The shebang gave Node the gateway's flags, and both workers inherited them.
+    const workers = childrenOf(child.pid as number);
+    assert.equal(workers.length, 2);
+    for (const pid of [child.pid as number, ...workers]) {
+      const argv = commandLine(pid);
+      for (const flag of GATEWAY_NODE_FLAGS) assert.ok(argv.includes(flag), argv.join(" "));
+    }
+    assert.doesNotMatch(output(), NO_FLAGS_WARNING);
     const url = `http://127.0.0.1:${port}`;
     const calls = 20;
     for (let i = 0; i < calls; i++) {
