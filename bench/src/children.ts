@@ -3,6 +3,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 
 export interface Child {
@@ -44,6 +45,18 @@ export function startChild(
     });
   });
 }
+
+/**
+ * A gateway in its own process (gateway-process.ts, or another checkout's
+ * copy of it), with the Node flags the CLI runs with, then `execArgv`
+ * (which may override them).
+ */
+export const startGateway = (
+  config: string,
+  execArgv: string[] = [],
+  module = "./gateway-process.ts",
+): Promise<Child> =>
+  startChild(module, [config], { execArgv: [...GATEWAY_NODE_FLAGS, ...execArgv] });
 
 /** The benchmark's echo upstream (HTTP/2 + mTLS) with a dev PKI in `dir`/pki. */
 export async function startEchoUpstream(

@@ -12,8 +12,9 @@
  * (default 50), --text (grpc-web-text), --auth (JWT auth on), --stream
  * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
  * --baseline <dir>, --auth-compare (auth on and off, alternating),
- * --node-flags=<flags> (Node/V8 flags, space-separated, for this checkout's gateway only, to
- * compare them against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
+ * --node-flags=<flags> (Node/V8 flags, space-separated, for this checkout's gateway only, after
+ * the CLI's own (gateway/src/node-flags.ts, which every gateway here gets), to compare them
+ * against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs).
  */
@@ -21,7 +22,7 @@ import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
-import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
+import { type Child, runNodeLoad, startEchoUpstream, startGateway } from "./children.ts";
 import {
   authAgainst,
   DOWNLOAD,
@@ -82,7 +83,7 @@ const cpuProf = [
 const targets: Array<{ name: string; child: Child; noAuth?: true }> = [
   {
     name: "this checkout",
-    child: await startChild("./gateway-process.ts", [config], { execArgv: cpuProf }),
+    child: await startGateway(config, cpuProf),
   },
 ];
 if (values["auth-compare"]) {
@@ -90,14 +91,17 @@ if (values["auth-compare"]) {
   const plain = writeGatewayConfig(out, upstreamUrl, pki, listen);
   targets.push({
     name: "this checkout, auth off",
-    child: await startChild("./gateway-process.ts", [plain], { execArgv: cpuProf }),
+    child: await startGateway(plain, cpuProf),
     noAuth: true,
   });
 }
 if (values.baseline !== undefined) {
   // The same gateway-process script, run from another checkout's sources.
   const module = resolve(values.baseline, "bench/src/gateway-process.ts");
-  targets.push({ name: `baseline ${values.baseline}`, child: await startChild(module, [config]) });
+  targets.push({
+    name: `baseline ${values.baseline}`,
+    child: await startGateway(config, [], module),
+  });
 }
 // --stream: server streaming, 100 messages of 64 KiB per call.
 const message = values.stream ? download(100, 65536) : echo100;

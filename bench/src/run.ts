@@ -10,7 +10,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
-import { type Child, runNodeLoad, startChild, startEchoUpstream } from "./children.ts";
+import {
+  type Child,
+  runNodeLoad,
+  startChild,
+  startEchoUpstream,
+  startGateway,
+} from "./children.ts";
 import {
   authAgainst,
   DOWNLOAD,
@@ -56,15 +62,12 @@ const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 
 
 const gatewayConfig = (extra: Record<string, unknown>) =>
   writeGatewayConfig(out, upstreamUrl, pki, extra);
-const gateway = await startChild("./gateway-process.ts", [gatewayConfig({})]);
-const gatewayTls = await startChild(
-  "./gateway-process.ts",
-  [gatewayConfig(tlsListen(pki))],
-  { execArgv: ["--expose-gc"] }, // the idle-streams scenario collects garbage before reading memory
+const gateway = await startGateway(gatewayConfig({}));
+const gatewayTls = await startGateway(
+  gatewayConfig(tlsListen(pki)),
+  ["--expose-gc"], // the idle-streams scenario collects garbage before reading memory
 );
-const gatewayAuth = await startChild("./gateway-process.ts", [
-  gatewayConfig(authAgainst(idp.issuer)),
-]);
+const gatewayAuth = await startGateway(gatewayConfig(authAgainst(idp.issuer)));
 const bareRelay = await startChild("./bare-relay.ts", [
   upstreamUrl,
   pki.caFile,

@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
 import type { DevPki } from "@grpc-edge/example-upstream";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
 import { freePort } from "./children.ts";
 import { ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import { treeCpuMs, treeRssBytes } from "./proc-stats.ts";
@@ -56,9 +57,13 @@ export async function measureWorkers(options: {
       listen: { host: "127.0.0.1", port },
       workers,
     });
-    const child = spawn(process.execPath, ["--conditions=source", cli, "--config", config], {
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--conditions=source", ...GATEWAY_NODE_FLAGS, cli, "--config", config],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     await waitForPort(port, child);
     started.push({ workers, child, port });
   }
