@@ -41,6 +41,7 @@ export const configKeys: KeyNode = {
     defaultPolicy: "leaf",
     rules: [{ methods: "leaf", policy: "leaf", scopes: "leaf" }],
     forwardAuthorization: "leaf",
+    identityHeaders: "leaf",
     maxTokenBytes: "leaf",
   },
   descriptorSet: "leaf",

@@ -24,6 +24,12 @@ describe("parseAuthConfig", () => {
     assert.equal(c.clockToleranceSeconds, 30);
     assert.equal(c.maxTokenBytes, 8192);
     assert.equal(c.forwardAuthorization, false);
+    assert.deepEqual(c.identityHeaders, [
+      "x-auth-subject",
+      "x-auth-issuer",
+      "x-auth-scopes",
+      "x-auth-client-id",
+    ]);
     assert.deepEqual(c.rules, []);
     assert.deepEqual(c.issuers[0]?.algorithms, ASYMMETRIC_ALGORITHMS);
     assert.equal(c.issuers[0]?.jwksUri, undefined);
@@ -92,6 +98,23 @@ describe("parseAuthConfig", () => {
       "auth.issuers[0].algorithms[0]",
     );
     assert.equal(keyOf({ issuers: [{ ...issuer, algorithms: [] }] }), "auth.issuers[0].algorithms");
+  });
+
+  it("identityHeaders: a subset of the four x-auth-* names, [] for none", () => {
+    const parse = (identityHeaders: unknown) =>
+      parseAuthConfig({ ...base, identityHeaders }, undefined, "/etc/gateway").identityHeaders;
+    assert.deepEqual(parse([]), []);
+    assert.deepEqual(parse(["x-auth-scopes", "x-auth-subject"]), [
+      "x-auth-scopes",
+      "x-auth-subject",
+    ]);
+    assert.equal(keyOf({ ...base, identityHeaders: ["x-auth-user"] }), "auth.identityHeaders[0]");
+    assert.equal(
+      keyOf({ ...base, identityHeaders: ["x-auth-subject", "x-auth-subject"] }),
+      "auth.identityHeaders[1]",
+    );
+    assert.equal(keyOf({ ...base, identityHeaders: "x-auth-subject" }), "auth.identityHeaders");
+    assert.equal(keyOf({ ...base, identityHeaders: false }), "auth.identityHeaders");
   });
 
   it("names the key of each wrong value", () => {

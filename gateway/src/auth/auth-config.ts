@@ -36,10 +36,21 @@ export interface AuthConfig {
   readonly defaultPolicy: PolicyName;
   readonly rules: readonly RuleConfig[];
   readonly forwardAuthorization: boolean;
+  /** The identity metadata sent upstream after a successful check (default: all four). */
+  readonly identityHeaders: readonly IdentityHeader[];
   readonly maxTokenBytes: number;
   /** Absolute path of the FileDescriptorSet, if configured. */
   readonly descriptorSet: string | undefined;
 }
+
+/** The identity metadata the gateway can send upstream (docs/auth.md "What the upstream receives"). */
+export const IDENTITY_HEADERS = [
+  "x-auth-subject",
+  "x-auth-issuer",
+  "x-auth-scopes",
+  "x-auth-client-id",
+] as const;
+export type IdentityHeader = (typeof IDENTITY_HEADERS)[number];
 
 export const AUTH_DEFAULTS = {
   clockToleranceSeconds: 30,
@@ -65,6 +76,7 @@ export function parseAuthConfig(
     "defaultPolicy",
     "rules",
     "forwardAuthorization",
+    "identityHeaders",
     "maxTokenBytes",
   ]);
   if (!Array.isArray(auth.issuers) || auth.issuers.length === 0) {
@@ -109,6 +121,7 @@ export function parseAuthConfig(
       "auth.forwardAuthorization",
       AUTH_DEFAULTS.forwardAuthorization,
     ),
+    identityHeaders: parseIdentityHeaders(auth.identityHeaders),
     maxTokenBytes: integer(
       auth.maxTokenBytes,
       "auth.maxTokenBytes",
@@ -118,6 +131,23 @@ export function parseAuthConfig(
     ),
     descriptorSet: descriptorSet === undefined ? undefined : resolve(baseDir, descriptorSet),
   };
+}
+
+/** A list drawn from IDENTITY_HEADERS, each at most once; absent: all of them; `[]`: none. */
+function parseIdentityHeaders(value: unknown): readonly IdentityHeader[] {
+  const key = "auth.identityHeaders";
+  if (value === undefined || value === null) return IDENTITY_HEADERS;
+  if (!Array.isArray(value)) {
+    throw new ConfigError(
+      key,
+      `must be a list drawn from ${IDENTITY_HEADERS.join(", ")} ([] sends none)`,
+    );
+  }
+  const names = value.map((name, i) => oneOf(name, `${key}[${i}]`, IDENTITY_HEADERS));
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i) throw new ConfigError(`${key}[${i}]`, `${name} is listed twice`);
+  });
+  return names;
 }
 
 function parseIssuer(raw: unknown, key: string): IssuerConfig {

@@ -130,7 +130,7 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     const verified = await verify(token);
     const principal = {
       token: verified,
-      headers: identityHeaders(verified.claims, verified.scopes),
+      headers: identityHeaders(verified.claims, verified.scopes, config.identityHeaders),
     };
     cache.set(token, principal, verified.expiresAtMs, now());
     return principal;

@@ -31,6 +31,14 @@ describe("identityHeaders", () => {
     assert.equal(identityHeaders({ azp: "spa" }, new Set())["x-auth-client-id"], "spa");
   });
 
+  it("sends only the headers auth.identityHeaders lists", () => {
+    const claims = { sub: "alice", iss: "https://idp", client_id: "web" };
+    assert.deepEqual(identityHeaders(claims, new Set(["a"]), ["x-auth-scopes"]), {
+      "x-auth-scopes": "a",
+    });
+    assert.deepEqual(identityHeaders(claims, new Set(["a"]), []), {});
+  });
+
   it("percent-encodes values that are not printable ASCII, so a claim cannot inject a header", () => {
     const h = identityHeaders(
       { sub: "eve\r\nx-auth-scopes: admin", iss: "https://idp/é" },

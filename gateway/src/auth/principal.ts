@@ -5,6 +5,7 @@
  */
 import type { JWTPayload } from "jose";
 import { encodeGrpcMessage } from "../grpc-status.ts";
+import { IDENTITY_HEADERS, type IdentityHeader } from "./auth-config.ts";
 
 /**
  * Scopes from `scope` (RFC 8693/9068: space-separated string) and `scp`
@@ -37,17 +38,25 @@ function headerValue(value: string): string {
 /**
  * x-auth-subject (sub), x-auth-issuer (iss), x-auth-scopes (space-separated),
  * x-auth-client-id (client_id, else azp), each only when the claim is
- * present. (`authorization`, when forwarded, is added per call by index.ts.)
+ * present and the header is among `sent` (auth.identityHeaders).
+ * (`authorization`, when forwarded, is added per call by index.ts.)
  */
 export function identityHeaders(
   claims: JWTPayload,
   scopes: ReadonlySet<string>,
+  sent: readonly IdentityHeader[] = IDENTITY_HEADERS,
 ): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (typeof claims.sub === "string") headers["x-auth-subject"] = headerValue(claims.sub);
-  if (typeof claims.iss === "string") headers["x-auth-issuer"] = headerValue(claims.iss);
-  headers["x-auth-scopes"] = headerValue([...scopes].join(" "));
   const clientId = typeof claims.client_id === "string" ? claims.client_id : claims.azp;
-  if (typeof clientId === "string") headers["x-auth-client-id"] = headerValue(clientId);
+  const claim: Record<IdentityHeader, unknown> = {
+    "x-auth-subject": claims.sub,
+    "x-auth-issuer": claims.iss,
+    "x-auth-scopes": [...scopes].join(" "),
+    "x-auth-client-id": clientId,
+  };
+  for (const name of sent) {
+    const value = claim[name];
+    if (typeof value === "string") headers[name] = headerValue(value);
+  }
   return headers;
 }

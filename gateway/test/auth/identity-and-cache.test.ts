@@ -31,6 +31,28 @@ describe("identity and cache", () => {
     });
   }
 
+  it("sends only the identity headers auth.identityHeaders lists, and still checks the token", async () => {
+    for (const [identityHeaders, expected] of [
+      [["x-auth-subject"], { "x-auth-subject": "gateway-tests" }],
+      [[], {}],
+    ] as const) {
+      const { step } = await startStep(authConfigFor([idp], { identityHeaders }));
+      try {
+        const token = await idp.mintAccessToken({ scope: "notes:read" });
+        for (let i = 0; i < 2; i++) {
+          assert.deepEqual(await step.check(call(`/${NOTES}/GetNote`, bearer(token))), expected);
+        }
+        const wrong = await idp.mintAccessToken({ scope: "notes:read", resource: "api://other" });
+        assert.equal(
+          (await rejection(step.check(call(`/${NOTES}/GetNote`, bearer(wrong))))).reason,
+          "wrong_audience",
+        );
+      } finally {
+        step.close();
+      }
+    }
+  });
+
   it("authorization is forwarded only with forwardAuthorization: true", async () => {
     const { step } = await startStep(authConfigFor([idp], { forwardAuthorization: true }));
     try {
