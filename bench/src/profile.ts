@@ -16,7 +16,10 @@
  * the CLI's own (gateway/src/node-flags.ts, which every gateway here gets), to compare them
  * against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
- * from what receiving a 1 KB header costs).
+ * from what receiving a 1 KB header costs), --no-identity (the auth-on gateway sends no x-auth-*
+ * identity headers upstream: auth.identityHeaders: []), --one-process (with --auth-compare: auth
+ * off is a public method of the same gateway process instead of a second gateway without auth,
+ * which takes the difference between two processes' JIT and heap out of the comparison).
  */
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -51,6 +54,8 @@ const { values } = parseArgs({
     "node-flags": { type: "string" },
     "auth-compare": { type: "boolean", default: false },
     "same-bytes": { type: "boolean", default: false },
+    "no-identity": { type: "boolean", default: false },
+    "one-process": { type: "boolean", default: false },
   },
 });
 const out = new URL("../out/", import.meta.url).pathname;
@@ -61,6 +66,9 @@ if (values.load === "wrk" && !ensureWrk()) {
   console.error("wrk is not installed (apt-get install wrk): using the Node load generator");
   values.load = "node";
 }
+
+/** A method the echo upstream answers like Echo (same path length), public under --one-process. */
+const PUBLIC_ECHO = "/demo.notes.v1.NotesService/Ping";
 
 const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
 if (values["auth-compare"]) values.auth = true;
@@ -73,20 +81,39 @@ const config = writeGatewayConfig(
   out,
   upstreamUrl,
   pki,
-  idp === undefined ? listen : { ...listen, ...authAgainst(idp.issuer) },
+  idp === undefined
+    ? listen
+    : {
+        ...listen,
+        auth: {
+          ...authAgainst(idp.issuer).auth,
+          ...(values["no-identity"] ? { identityHeaders: [] } : {}),
+          // --one-process: auth off is a public method of the same gateway.
+          rules: [{ methods: [PUBLIC_ECHO], policy: "public" }],
+        },
+      },
 );
 const before = new Set(readdirSync(profiles));
 const cpuProf = [
   ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []),
   ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
 ];
-const targets: Array<{ name: string; child: Child; noAuth?: true }> = [
+const targets: Array<{ name: string; child: Child; noAuth?: true; path?: string }> = [
   {
     name: "this checkout",
     child: await startGateway(config, cpuProf),
   },
 ];
-if (values["auth-compare"]) {
+if (values["auth-compare"] && values["one-process"]) {
+  // The same process, a method whose policy is public: no token is parsed,
+  // no identity sent; same JIT state and heap as the auth-on calls.
+  targets.push({
+    name: "this checkout, public method (auth off), same process",
+    child: (targets[0] as { child: Child }).child,
+    noAuth: true,
+    path: PUBLIC_ECHO,
+  });
+} else if (values["auth-compare"]) {
   // The same checkout without auth, alternating with the one with auth.
   const plain = writeGatewayConfig(out, upstreamUrl, pki, listen);
   targets.push({
@@ -106,11 +133,11 @@ if (values.baseline !== undefined) {
 // --stream: server streaming, 100 messages of 64 KiB per call.
 const message = values.stream ? download(100, 65536) : echo100;
 const body = values.text ? Buffer.from(message.toString("base64")) : message;
-const specFor = (child: Child, noAuth = false): LoadSpec => ({
+const specFor = (child: Child, noAuth = false, path?: string): LoadSpec => ({
   protocol: values.h2 ? "h2" : "h1",
   url: `${values.h2 ? "https" : "http"}://127.0.0.1:${child.port}`,
   ...(values.h2 ? { tls: { ca: pki.ca } } : {}),
-  path: values.stream ? DOWNLOAD : ECHO,
+  path: path ?? (values.stream ? DOWNLOAD : ECHO),
   contentType: values.text ? "application/grpc-web-text" : "application/grpc-web+proto",
   body: body.toString("base64"),
   textResponse: values.text,
@@ -133,12 +160,12 @@ process.once("unhandledRejection", (err) => {
 });
 const totals = new Map<string, Tally>();
 // Warm up (JIT, sessions), then alternate targets round by round.
-for (const t of targets) await load({ ...specFor(t.child, t.noAuth), seconds: 2 });
+for (const t of targets) await load({ ...specFor(t.child, t.noAuth, t.path), seconds: 2 });
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const t of targets) {
     const sum = totals.get(t.name) ?? emptyTally();
     totals.set(t.name, sum);
-    await tallyRun(sum, () => load(specFor(t.child, t.noAuth)), {
+    await tallyRun(sum, () => load(specFor(t.child, t.noAuth, t.path)), {
       proxy: t.child.pid,
       upstream: upstream.pid,
     });
