@@ -11,6 +11,6 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
   );
   assert.deepEqual(missingNodeFlags(["--max-semi-space-size=16"], ""), []);
   assert.deepEqual(missingNodeFlags(["--max-old-space-size=4"], "--inspect"), [
-    "--max-semi-space-size=4",
+    "--max-semi-space-size=8",
   ]);
 });

@@ -4,18 +4,19 @@
  * cluster workers inherit them. cli.test.ts keeps all three in step with
  * this list, and the benchmark starts its gateways with it.
  *
- * --max-semi-space-size=4 (MiB; Node 24's default grows to 16): V8's young
- * generation then stays at 8 MiB. With the default 32 MiB, V8 kept starting
+ * --max-semi-space-size=8 (MiB; Node 24's default grows to 16): V8's young
+ * generation then stays at 16 MiB. With the default 32 MiB, V8 kept starting
  * a full mark-compact of the whole heap (every ~50 ms, ~66 in 6 s, under
  * 64 KiB streaming, `--trace-gc`): the gateway's old generation is small
- * (~17 MB live), so after each collection its room to the next limit stayed
- * under the young generation's size, which V8 must be able to promote. At
- * 8 MiB the same load runs on cheap scavenges (1 mark-compact in 6 s) and
- * the young generation frees Node's per-read HTTP/2 buffers as it goes:
- * gateway CPU per 64 KiB stream call -37%, RSS after load ~100 MiB lower,
- * unary unchanged (bench/RESULTS.md).
+ * (~17 MB live), so after each collection its room to the next limit
+ * (~24 MB) stayed under the young generation's size, which V8 must be able
+ * to promote. Smaller, the same load runs on cheap scavenges, which also
+ * free Node's per-read HTTP/2 buffers as they go. Measured (bench:profile,
+ * same runs): gateway CPU per 64 KiB stream call -41% at 8 MiB (-37% at 4,
+ * -31% at 2); unary the same as the default at 8 and ~3% worse at 4, so 8.
+ * Details in bench/RESULTS.md.
  */
-export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+export const GATEWAY_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=8"];
 
 /**
  * The gateway's flags that this Node process was started without, looking
