@@ -13,9 +13,9 @@ const MiB = 2 ** 20;
 /**
  * Streams `body`'s Download through the gateway over HTTP/1.1, reading
  * ~50 MB/s, twice in a row. The first stream on a fresh gateway also shows
- * warm-up: V8 frees Node's per-read buffers in steps of ~64 MB of external
- * memory, so RSS rises by that much once and is then reused; the second
- * stream shows what a slow reader itself costs.
+ * warm-up: Node's per-read buffers wait for the next scavenge and the C
+ * allocator keeps what they used, so RSS rises once and that memory is then
+ * reused; the second stream shows what a slow reader itself costs.
  */
 export async function measureSlowReader(options: {
   gateway: Child;
