@@ -1,12 +1,12 @@
 /**
  * Prometheus metrics (prom-client) for what an operator asks first: calls
  * by method and status, latency, bytes, auth failures by reason, streams in
- * flight, upstream sessions. Label values come from a bounded set: methods
+ * flight, upstream sessions; and prom-client's default process metrics. Label values come from a bounded set: methods
  * the gateway cannot route are counted as "unknown", and past
  * MAX_METHOD_LABELS distinct methods as "other", so a client cannot grow
  * the series without limit.
  */
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { authReasons } from "./errors.ts";
 import { codeName } from "./grpc-status.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
@@ -37,14 +37,33 @@ export interface GatewayMetrics {
 
 const AUTH_REASONS: ReadonlySet<string> = new Set(authReasons);
 
+/** GC pauses run from ~1 ms (scavenges) to tens of ms (full collections). */
+const GC_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1];
+
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's default process metrics (CPU, RSS, heap spaces, GC pauses
+ * by kind, event-loop lag, handles), collected once per process however
+ * many gateways it runs: each collector installs a GC observer and an
+ * event-loop monitor that live as long as the process.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, gcDurationBuckets: GC_BUCKETS });
+  }
+  return processRegistry;
+}
+
 export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
-  const registry = new Registry();
+  const own = new Registry();
   const seen = new Set<string>();
   const calls = new Counter({
     name: "grpc_edge_calls_total",
     help: "Calls finished, by service, method, gRPC status and gateway reason",
     labelNames: ["service", "method", "grpc_code", "reason"] as const,
-    registers: [registry],
+    registers: [own],
   });
   const duration = new Histogram({
     name: "grpc_edge_call_duration_seconds",
@@ -53,37 +72,37 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     buckets: [
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ],
-    registers: [registry],
+    registers: [own],
   });
   const bytes = new Counter({
     name: "grpc_edge_bytes_total",
     help: "Body bytes relayed, by direction (in: from browsers, out: to browsers)",
     labelNames: ["service", "method", "direction"] as const,
-    registers: [registry],
+    registers: [own],
   });
   const authFailures = new Counter({
     name: "grpc_edge_auth_failures_total",
     help: "Calls refused by authentication or authorization, by reason code",
     labelNames: ["reason"] as const,
-    registers: [registry],
+    registers: [own],
   });
   const active = new Gauge({
     name: "grpc_edge_active_calls",
     help: "Calls (unary and streams) in flight",
     labelNames: ["service", "method"] as const,
-    registers: [registry],
+    registers: [own],
   });
   const jwksFetches = new Counter({
     name: "grpc_edge_jwks_fetches_total",
     help: "JWKS (and discovery) fetch attempts per issuer, by result",
     labelNames: ["issuer", "result"] as const,
-    registers: [registry],
+    registers: [own],
   });
   new Gauge({
     name: "grpc_edge_upstream_sessions",
     help: "HTTP/2 sessions to each upstream, by state",
     labelNames: ["upstream", "state"] as const,
-    registers: [registry],
+    registers: [own],
     collect() {
       this.reset();
       for (const pool of pools) {
@@ -94,6 +113,9 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
       }
     },
   });
+
+  // What /metrics serves: the gateway's metrics, then the process's.
+  const registry = Registry.merge([own, processMetrics()]);
 
   const labels = (service: string, method: string) => {
     const key = `${service}/${method}`;

@@ -183,6 +183,8 @@ describe("grpc-edge-gateway CLI", () => {
       /grpc_edge_calls_total\{[^}]*method="Echo"[^}]*grpc_code="ok"[^}]*\} (\d+)/,
     );
     assert.equal(Number(match?.[1]), calls, metrics.slice(0, 2000));
+    // The process metrics, over the cluster too (RSS summed over the workers).
+    assert.ok(Number(metrics.match(/^process_resident_memory_bytes (\d+)$/m)?.[1]) > 2 ** 20);
     child.kill("SIGTERM");
     assert.equal(await exited, 0);
   });

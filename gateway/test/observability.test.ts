@@ -40,6 +40,27 @@ describe("observability", () => {
   const client = () =>
     createClient(NotesService, createGrpcWebTransport({ baseUrl: stack.gateway.url }));
 
+  it("serves the process's own metrics: CPU, memory, GC pauses by kind, event-loop lag", async () => {
+    // The gateway runs in this process: garbage made here is collected there.
+    let junk: object[] = [];
+    for (let i = 0; i < 3_000_000; i++) {
+      junk.push({ i });
+      if (junk.length > 100_000) junk = [];
+    }
+    await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
+    assert.ok(((await metric(stack, /^process_cpu_user_seconds_total (\S+)$/m)) ?? 0) > 0);
+    assert.ok(((await metric(stack, /^process_resident_memory_bytes (\d+)$/m)) ?? 0) > 2 ** 20);
+    assert.ok(
+      ((await metric(stack, /^nodejs_gc_duration_seconds_count\{kind="minor"\} (\d+)$/m)) ?? 0) >=
+        1,
+    );
+    assert.notEqual(await metric(stack, /^nodejs_eventloop_lag_p99_seconds (\S+)$/m), undefined);
+    assert.notEqual(
+      await metric(stack, /^nodejs_heap_space_size_used_bytes\{space="new"\} (\d+)$/m),
+      undefined,
+    );
+  });
+
   it("counts calls by method and status, and bytes", async () => {
     await client().echo({ payload: new Uint8Array(100) });
     await assert.rejects(client().getNote({ id: "missing" }));
