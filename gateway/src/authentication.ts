@@ -11,6 +11,7 @@ import {
   createAuthStep,
   type DescriptorIndex,
   loadDescriptorSet,
+  type Metadata,
   parseAuthConfig,
 } from "./auth/index.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -31,11 +32,11 @@ export interface CallAuthorizer {
     headers: IncomingHttpHeaders,
     /** The browser's connection (socket or HTTP/2 session), for the per-connection token memo. */
     connection?: object,
-  ): Promise<Record<string, string>> | Record<string, string>;
+  ): Promise<Metadata> | Metadata;
   close(): void;
 }
 
-const NO_IDENTITY: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_IDENTITY: Metadata = Object.freeze({});
 
 export async function createCallAuthorizer(
   config: GatewayConfig,

@@ -174,7 +174,7 @@ export async function createGateway(
       const timeout = parseGrpcTimeout(headerValue(headers, "grpc-timeout"));
       const timeoutMs =
         timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs);
-      const start = (identity: Record<string, string>) => {
+      const start = (identity: Readonly<Record<string, string>>) => {
         const upstreamHeaders = buildUpstreamHeaders(headers, {
           path: method.path,
           authority: pool.authority,

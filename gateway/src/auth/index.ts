@@ -44,6 +44,9 @@ export interface AuthStats {
   readonly cacheSize: number;
 }
 
+/** Metadata for the upstream; shared between calls (frozen), never to be modified. */
+export type Metadata = Readonly<Record<string, string>>;
+
 export interface AuthStep {
   /**
    * The whole decision in one pass: the metadata to add upstream (x-auth-*,
@@ -55,17 +58,14 @@ export interface AuthStep {
    * parsing and hashing it again; that header is remembered only while the
    * connection lives and the token has not expired.
    */
-  authorize(
-    call: CallInfo,
-    connection?: object,
-  ): Record<string, string> | Promise<Record<string, string>>;
+  authorize(call: CallInfo, connection?: object): Metadata | Promise<Metadata>;
   /** authorize() as a promise: resolves with the metadata, rejects with GatewayError. */
-  check(call: CallInfo): Promise<Record<string, string>>;
+  check(call: CallInfo): Promise<Metadata>;
   /**
    * authorize()'s answer only when it needs no verification; undefined
    * otherwise, and on any error (check() names it). Never verifies, never throws.
    */
-  checkCached(call: CallInfo, connection?: object): Record<string, string> | undefined;
+  checkCached(call: CallInfo, connection?: object): Metadata | undefined;
   close(): void;
   stats(): AuthStats;
 }
@@ -78,9 +78,22 @@ export interface AuthDeps {
   readonly onJwksFetch?: (issuer: string, ok: boolean) => void;
 }
 
+const NO_METADATA: Metadata = Object.freeze({});
+
 interface CachedPrincipal {
   readonly token: VerifiedToken;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Frozen: calls without forwardAuthorization get this very object. */
+  readonly headers: Metadata;
+}
+
+/** A decision that waits on verifying `token`, then on the method's `scopes`. */
+class PendingVerification {
+  readonly token: string;
+  readonly scopes: readonly string[];
+  constructor(token: string, scopes: readonly string[]) {
+    this.token = token;
+    this.scopes = scopes;
+  }
 }
 
 /**
@@ -130,7 +143,9 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     const verified = await verify(token);
     const principal = {
       token: verified,
-      headers: identityHeaders(verified.claims, verified.scopes, config.identityHeaders),
+      headers: Object.freeze(
+        identityHeaders(verified.claims, verified.scopes, config.identityHeaders),
+      ),
     };
     cache.set(token, principal, verified.expiresAtMs, now());
     return principal;
@@ -148,17 +163,21 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     return pending;
   };
 
-  /** The metadata for the upstream once the scopes suffice; added per call, the cache holds no usable credential. */
+  /**
+   * The metadata for the upstream once the scopes suffice: the principal's
+   * own headers, or a copy with `authorization` added per call (the cache
+   * holds no usable credential).
+   */
   const upstreamMetadata = (
     scopes: readonly string[],
     principal: CachedPrincipal,
     token: string,
-  ): Record<string, string> => {
+  ): Metadata => {
     const missing = missingScopes(scopes, principal.token.scopes);
     if (missing.length > 0) throw insufficientScopeError(scopes, missing);
     return config.forwardAuthorization
       ? { ...principal.headers, authorization: `Bearer ${token}` }
-      : { ...principal.headers };
+      : principal.headers;
   };
 
   /**
@@ -185,24 +204,22 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
   const resolve = (
     call: CallInfo,
     connection: object | undefined,
-  ):
-    | { readonly metadata: Record<string, string> }
-    | { readonly verify: string; readonly scopes: readonly string[] } => {
+  ): Metadata | PendingVerification => {
     const decision = policy.decide(call.path, call.service);
-    if (decision.kind === "public") return { metadata: {} };
+    if (decision.kind === "public") return NO_METADATA;
     if (decision.kind === "deny") {
       throw new GatewayError("denied_by_policy", `no rule allows ${call.path.slice(0, 200)}`);
     }
     const { token, principal } = lookup(call.headers.authorization, connection);
-    if (principal === undefined) return { verify: token, scopes: decision.scopes };
+    if (principal === undefined) return new PendingVerification(token, decision.scopes);
     cacheHits++;
-    return { metadata: upstreamMetadata(decision.scopes, principal, token) };
+    return upstreamMetadata(decision.scopes, principal, token);
   };
 
-  const authorize = (call: CallInfo, connection?: object) => {
+  const authorize = (call: CallInfo, connection?: object): Metadata | Promise<Metadata> => {
     const resolved = resolve(call, connection);
-    if ("metadata" in resolved) return resolved.metadata;
-    const { verify: token, scopes } = resolved;
+    if (!(resolved instanceof PendingVerification)) return resolved;
+    const { token, scopes } = resolved;
     return verifyShared(token).then((principal) => upstreamMetadata(scopes, principal, token));
   };
 
@@ -212,7 +229,7 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
     checkCached(call, connection) {
       try {
         const resolved = resolve(call, connection);
-        return "metadata" in resolved ? resolved.metadata : undefined;
+        return resolved instanceof PendingVerification ? undefined : resolved;
       } catch {
         return undefined;
       }
