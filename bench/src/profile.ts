@@ -89,7 +89,9 @@ const config = writeGatewayConfig(
           ...authAgainst(idp.issuer).auth,
           ...(values["no-identity"] ? { identityHeaders: [] } : {}),
           // --one-process: auth off is a public method of the same gateway.
-          rules: [{ methods: [PUBLIC_ECHO], policy: "public" }],
+          ...(values["one-process"]
+            ? { rules: [{ methods: [PUBLIC_ECHO], policy: "public" }] }
+            : {}),
         },
       },
 );
@@ -98,18 +100,16 @@ const cpuProf = [
   ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []),
   ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
 ];
+const gateway = await startGateway(config, cpuProf);
 const targets: Array<{ name: string; child: Child; noAuth?: true; path?: string }> = [
-  {
-    name: "this checkout",
-    child: await startGateway(config, cpuProf),
-  },
+  { name: "this checkout", child: gateway },
 ];
 if (values["auth-compare"] && values["one-process"]) {
   // The same process, a method whose policy is public: no token is parsed,
   // no identity sent; same JIT state and heap as the auth-on calls.
   targets.push({
     name: "this checkout, public method (auth off), same process",
-    child: (targets[0] as { child: Child }).child,
+    child: gateway,
     noAuth: true,
     path: PUBLIC_ECHO,
   });

@@ -83,7 +83,11 @@ const peer = await startChild("./peer.ts", [
 
 // The C reference for streaming (Debian's nghttp2-proxy), when it can be had.
 const nghttpx = ensureNghttpx() ? await startNghttpx(upstreamUrl, pki) : undefined;
-if (nghttpx === undefined) console.error("nghttpx is not installed: no C reference in streaming");
+if (nghttpx === undefined) {
+  console.error(
+    "nghttpx is missing and could not be installed (apt-get install nghttp2-proxy, as root): no C reference in streaming",
+  );
+}
 
 // --- targets ----------------------------------------------------------------
 const web = (child: Child, body: Buffer, extra: Partial<LoadSpec> = {}): LoadSpec => ({

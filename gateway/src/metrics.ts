@@ -1,10 +1,10 @@
 /**
  * Prometheus metrics (prom-client) for what an operator asks first: calls
  * by method and status, latency, bytes, auth failures by reason, streams in
- * flight, upstream sessions; and prom-client's default process metrics. Label values come from a bounded set: methods
- * the gateway cannot route are counted as "unknown", and past
- * MAX_METHOD_LABELS distinct methods as "other", so a client cannot grow
- * the series without limit.
+ * flight, upstream sessions; and prom-client's default process metrics.
+ * Label values come from a bounded set: methods the gateway cannot route
+ * are counted as "unknown", and past MAX_METHOD_LABELS distinct methods as
+ * "other", so a client cannot grow the series without limit.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { authReasons } from "./errors.ts";

@@ -9,8 +9,9 @@
  * a full mark-compact of the whole heap (every ~50 ms, ~66 in 6 s, under
  * 64 KiB streaming, `--trace-gc`): the gateway's old generation is small
  * (~17 MB live), so after each collection its room to the next limit
- * (~24 MB) stayed under the young generation's size, which V8 must be able
- * to promote. Smaller, the same load runs on cheap scavenges, which also
+ * (~24 MB) stayed under the young generation's size, and (as we read V8's
+ * heuristic from the traces) V8 then starts marking again at once. Smaller,
+ * the same load runs on cheap scavenges, which also
  * free Node's per-read HTTP/2 buffers as they go. Measured (bench:profile,
  * same runs): gateway CPU per 64 KiB stream call -41% at 8 MiB (-37% at 4,
  * -31% at 2); unary the same as the default at 8 and ~3% worse at 4, so 8.

@@ -145,7 +145,8 @@ function parseIdentityHeaders(value: unknown): readonly IdentityHeader[] {
   }
   const names = value.map((name, i) => oneOf(name, `${key}[${i}]`, IDENTITY_HEADERS));
   names.forEach((name, i) => {
-    if (names.indexOf(name) !== i) throw new ConfigError(`${key}[${i}]`, `${name} is listed twice`);
+    if (names.indexOf(name) !== i)
+      throw new ConfigError(`${key}[${i}]`, `${name} is listed twice; list each header once`);
   });
   return names;
 }
