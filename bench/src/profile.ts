@@ -36,7 +36,7 @@ import {
   writeGatewayConfig,
 } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
-import { emptyTally, median, type Tally, tallyRun } from "./tally.ts";
+import { emptyTally, inRoundOrder, median, type Tally, tallyRun } from "./tally.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -159,10 +159,11 @@ process.once("unhandledRejection", (err) => {
   throw err;
 });
 const totals = new Map<string, Tally>();
-// Warm up (JIT, sessions), then alternate targets round by round.
+// Warm up (JIT, sessions), then alternate targets round by round, in
+// reverse order every other round (see inRoundOrder).
 for (const t of targets) await load({ ...specFor(t.child, t.noAuth, t.path), seconds: 2 });
 for (let round = 0; round < Number(values.rounds); round++) {
-  for (const t of targets) {
+  for (const t of inRoundOrder(targets, round)) {
     const sum = totals.get(t.name) ?? emptyTally();
     totals.set(t.name, sum);
     await tallyRun(sum, () => load(specFor(t.child, t.noAuth, t.path)), {

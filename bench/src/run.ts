@@ -30,7 +30,7 @@ import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
 import { ensureNghttpx, startNghttpx } from "./nghttpx.ts";
 import { pinCores, unpinCores } from "./proc-stats.ts";
-import { emptyTally, median, type Tally, tallyRun } from "./tally.ts";
+import { emptyTally, inRoundOrder, median, type Tally, tallyRun } from "./tally.ts";
 import { measureWorkers } from "./workers.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
@@ -142,7 +142,7 @@ async function scenario(
 ): Promise<string> {
   const rows = new Map<string, Tally>();
   for (let round = 0; round < rounds; round++) {
-    for (const t of targets) {
+    for (const t of inRoundOrder(targets, round)) {
       const row = rows.get(t.name) ?? emptyTally();
       rows.set(t.name, row);
       await tallyRun(row, () => runLoad(t.spec), { proxy: t.proxy?.pid, upstream: upstream.pid });

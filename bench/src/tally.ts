@@ -66,3 +66,13 @@ export async function tallyRun(
 
 export const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/**
+ * The targets in the order one round runs them: as given in even rounds,
+ * reversed in odd ones (A B, B A, …). A fixed order let position effects
+ * pass for differences between targets: two identical gateways measured
+ * A-then-B, round after round, showed the upstream ~15% dearer per call
+ * behind whichever ran first.
+ */
+export const inRoundOrder = <T>(targets: readonly T[], round: number): readonly T[] =>
+  round % 2 === 0 ? targets : [...targets].reverse();
