@@ -20,6 +20,8 @@
  * identity headers upstream: auth.identityHeaders: []), --one-process (with --auth-compare: auth
  * off is a public method of the same gateway process instead of a second gateway without auth,
  * which takes the difference between two processes' JIT and heap out of the comparison).
+ * With two targets and several rounds it also prints the first relative to the second round by
+ * round (median and range of the per-round ratios): how much one run's totals can be trusted.
  */
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -36,7 +38,15 @@ import {
   writeGatewayConfig,
 } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
-import { emptyTally, inRoundOrder, median, type Tally, tallyRun } from "./tally.ts";
+import {
+  emptyTally,
+  inRoundOrder,
+  median,
+  perRoundRatios,
+  type Spread,
+  type Tally,
+  tallyRun,
+} from "./tally.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -184,6 +194,16 @@ for (const t of targets) {
       `  calls/s ${(s.calls / s.seconds).toFixed(0)}, ${(s.bytes / s.seconds / 1e6).toFixed(1)} MB/s (errors ${s.errors}${s.firstError ? `: ${s.firstError}` : ""}), p50 / p99 ${median(s.p50).toFixed(2)} / ${median(s.p99).toFixed(2)} ms`,
       `  gateway CPU per call ${perCall(s.proxyUserMs + s.proxySystemMs)} µs (user ${perCall(s.proxyUserMs)}, system ${perCall(s.proxySystemMs)}); upstream ${perCall(s.upstreamCpuMs)} µs; load generator ${perCall(s.generatorCpuMs)} µs; RSS ${(s.rss / 2 ** 20).toFixed(0)} MiB`,
     ].join("\n"),
+  );
+}
+if (targets.length === 2 && Number(values.rounds) > 1) {
+  const [a, b] = targets.map((t) => totals.get(t.name) as Tally) as [Tally, Tally];
+  // This checkout (or the authenticated method) relative to the other.
+  const { rate, cpuPerCall } = perRoundRatios(b, a);
+  const pct = (s: Spread) =>
+    `${(s.median * 100).toFixed(1)}% (rounds ${(s.min * 100).toFixed(1)}-${(s.max * 100).toFixed(1)}%)`;
+  console.log(
+    `${targets[0]?.name} relative to ${targets[1]?.name}, round by round: calls/s ${pct(rate)}, gateway CPU per call ${pct(cpuPerCall)}`,
   );
 }
 for (const t of targets) await t.child.stop();

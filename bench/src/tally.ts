@@ -21,6 +21,8 @@ export interface Tally {
   p99: number[];
   /** The proxy's RSS after the latest run (bytes; 0 without a proxy). */
   rss: number;
+  /** Each run on its own (round by round), for per-round comparisons. */
+  runs: Array<{ readonly calls: number; readonly seconds: number; readonly proxyCpuMs: number }>;
   firstError?: string;
 }
 
@@ -36,6 +38,7 @@ export const emptyTally = (): Tally => ({
   p50: [],
   p99: [],
   rss: 0,
+  runs: [],
 });
 
 /** Runs one load and adds it to `tally`, with the CPU of `proxy` (a pid, if any) and `upstream`. */
@@ -50,8 +53,10 @@ export async function tallyRun(
   const generator0 = endedChildrenCpuMs();
   const result = await run();
   const proxy1 = pids.proxy === undefined ? none : cpuSplitMs(pids.proxy);
-  tally.proxyUserMs += proxy1.user - proxy0.user;
-  tally.proxySystemMs += proxy1.system - proxy0.system;
+  const proxyUserMs = proxy1.user - proxy0.user;
+  const proxySystemMs = proxy1.system - proxy0.system;
+  tally.proxyUserMs += proxyUserMs;
+  tally.proxySystemMs += proxySystemMs;
   tally.upstreamCpuMs += cpuMs(pids.upstream) - upstream0;
   tally.generatorCpuMs += endedChildrenCpuMs() - generator0;
   tally.calls += result.calls;
@@ -61,6 +66,11 @@ export async function tallyRun(
   tally.p50.push(result.p50Ms);
   tally.p99.push(result.p99Ms);
   tally.rss = pids.proxy === undefined ? 0 : rssBytes(pids.proxy);
+  tally.runs.push({
+    calls: result.calls,
+    seconds: result.seconds,
+    proxyCpuMs: proxyUserMs + proxySystemMs,
+  });
   if (result.firstError !== undefined) tally.firstError ??= result.firstError;
 }
 
@@ -76,3 +86,37 @@ export const median = (xs: number[]): number =>
  */
 export const inRoundOrder = <T>(targets: readonly T[], round: number): readonly T[] =>
   round % 2 === 0 ? targets : [...targets].reverse();
+
+/**
+ * How `b` compares with `a` round by round (each round runs both, next to
+ * each other): the median and range of the per-round ratios of calls/s and
+ * of proxy CPU per call. The spread says how far one run's totals can be
+ * trusted on a noisy machine.
+ */
+export function perRoundRatios(
+  a: Tally,
+  b: Tally,
+): { readonly rate: Spread; readonly cpuPerCall: Spread } {
+  const rounds = Math.min(a.runs.length, b.runs.length);
+  const rate: number[] = [];
+  const cpuPerCall: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const x = a.runs[i] as Tally["runs"][number];
+    const y = b.runs[i] as Tally["runs"][number];
+    rate.push(y.calls / y.seconds / (x.calls / x.seconds));
+    cpuPerCall.push(y.proxyCpuMs / y.calls / (x.proxyCpuMs / x.calls));
+  }
+  return { rate: spread(rate), cpuPerCall: spread(cpuPerCall) };
+}
+
+export interface Spread {
+  readonly median: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+const spread = (xs: number[]): Spread => ({
+  median: median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+});
