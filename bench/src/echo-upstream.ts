@@ -64,6 +64,9 @@ server.on("stream", (stream, headers) => {
   stream.on("data", (c: Buffer) => chunks.push(c));
   stream.on("error", () => {});
   stream.on("end", () => {
+    // The caller may have reset the call meanwhile (a load generator closing
+    // its connections at the end of a run makes the gateway cancel them).
+    if (stream.destroyed) return;
     const body = Buffer.concat(chunks);
     const path = String(headers[":path"]);
     if (path.endsWith("/Download")) download(stream, body);
