@@ -9,8 +9,28 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
     missingNodeFlags(["--conditions=source"], ` ${GATEWAY_NODE_FLAGS.join(" ")}`),
     [],
   );
-  assert.deepEqual(missingNodeFlags(["--max-semi-space-size=16"], ""), []);
+  assert.deepEqual(
+    missingNodeFlags(
+      ["--max-semi-space-size=16", "--external-memory-accounted-in-global-limit"],
+      "",
+    ),
+    [],
+  );
   assert.deepEqual(missingNodeFlags(["--max-old-space-size=4"], "--inspect"), [
     "--max-semi-space-size=8",
+    "--external-memory-accounted-in-global-limit",
+  ]);
+});
+
+it("counts a boolean flag's --no- form as the operator's choice, not as missing", () => {
+  assert.deepEqual(
+    missingNodeFlags(
+      ["--max-semi-space-size=8", "--no-external-memory-accounted-in-global-limit"],
+      undefined,
+    ),
+    [],
+  );
+  assert.deepEqual(missingNodeFlags(["--no-max-semi-space-size"], undefined), [
+    "--external-memory-accounted-in-global-limit",
   ]);
 });
