@@ -197,9 +197,8 @@ for (const t of targets) {
   );
 }
 if (targets.length === 2 && Number(values.rounds) > 1) {
-  const [a, b] = targets.map((t) => totals.get(t.name) as Tally) as [Tally, Tally];
-  // This checkout (or the authenticated method) relative to the other.
-  const { rate, cpuPerCall } = perRoundRatios(b, a);
+  const [first, second] = targets.map((t) => totals.get(t.name) as Tally) as [Tally, Tally];
+  const { rate, cpuPerCall } = perRoundRatios(first, second);
   const pct = (s: Spread) =>
     `${(s.median * 100).toFixed(1)}% (rounds ${(s.min * 100).toFixed(1)}-${(s.max * 100).toFixed(1)}%)`;
   console.log(

@@ -88,21 +88,21 @@ export const inRoundOrder = <T>(targets: readonly T[], round: number): readonly 
   round % 2 === 0 ? targets : [...targets].reverse();
 
 /**
- * How `b` compares with `a` round by round (each round runs both, next to
- * each other): the median and range of the per-round ratios of calls/s and
- * of proxy CPU per call. The spread says how far one run's totals can be
- * trusted on a noisy machine.
+ * How `subject` compares with `reference` round by round (each round runs
+ * both, next to each other): the median and range of the per-round ratios
+ * (subject ÷ reference) of calls/s and of proxy CPU per call. The spread
+ * says how far one run's totals can be trusted on a noisy machine.
  */
 export function perRoundRatios(
-  a: Tally,
-  b: Tally,
+  subject: Tally,
+  reference: Tally,
 ): { readonly rate: Spread; readonly cpuPerCall: Spread } {
-  const rounds = Math.min(a.runs.length, b.runs.length);
+  const rounds = Math.min(subject.runs.length, reference.runs.length);
   const rate: number[] = [];
   const cpuPerCall: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const x = a.runs[i] as Tally["runs"][number];
-    const y = b.runs[i] as Tally["runs"][number];
+    const y = subject.runs[i] as Tally["runs"][number];
+    const x = reference.runs[i] as Tally["runs"][number];
     rate.push(y.calls / y.seconds / (x.calls / x.seconds));
     cpuPerCall.push(y.proxyCpuMs / y.calls / (x.proxyCpuMs / x.calls));
   }

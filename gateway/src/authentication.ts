@@ -12,6 +12,7 @@ import {
   type DescriptorIndex,
   loadDescriptorSet,
   type Metadata,
+  NO_METADATA,
   parseAuthConfig,
 } from "./auth/index.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -35,8 +36,6 @@ export interface CallAuthorizer {
   ): Promise<Metadata> | Metadata;
   close(): void;
 }
-
-const NO_IDENTITY: Metadata = Object.freeze({});
 
 export async function createCallAuthorizer(
   config: GatewayConfig,
@@ -65,7 +64,7 @@ export async function createCallAuthorizer(
     log.warn(
       "no `auth` section: every method is allowed without a token (configure auth before exposing this gateway)",
     );
-    return { checkMethodExists, check: () => NO_IDENTITY, close() {} };
+    return { checkMethodExists, check: () => NO_METADATA, close() {} };
   }
   const step = await createAuthStep(
     parseAuthConfig(config.auth, config.descriptorSet, config.baseDir),

@@ -67,9 +67,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
 function warnOfMissingFlags(config: GatewayConfig, env: NodeJS.ProcessEnv): void {
   const missing = missingNodeFlags(process.execArgv, env.NODE_OPTIONS);
   if (missing.length === 0) return;
+  // This process's own command line with the missing flags put in (argv
+  // holds the bin and its options, e.g. the config path: no secrets).
+  const command = ["node", ...process.execArgv, ...missing, ...process.argv.slice(1)].join(" ");
   pino({ level: config.log.level }).warn(
-    { missing },
-    "node was started without the gateway's flags (64 KiB streaming costs ~1.7x the CPU): run the bin itself (npx grpc-edge-gateway) or pass them to node",
+    { missing, command },
+    "node was started without the gateway's flags (64 KiB streaming costs up to ~1.7x the CPU): run the bin itself (npx grpc-edge-gateway), or start node as `command` shows (NODE_OPTIONS does not accept every one of them)",
   );
 }
 

@@ -18,6 +18,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createAdminEndpoints } from "./admin.ts";
+import type { Metadata } from "./auth/index.ts";
 import { type CallAuthorizer, createCallAuthorizer } from "./authentication.ts";
 import { recordCall } from "./call-record.ts";
 import type { GatewayConfig } from "./config.ts";
@@ -174,7 +175,7 @@ export async function createGateway(
       const timeout = parseGrpcTimeout(headerValue(headers, "grpc-timeout"));
       const timeoutMs =
         timeout === undefined ? undefined : Math.min(timeout, config.limits.maxTimeoutMs);
-      const start = (identity: Readonly<Record<string, string>>) => {
+      const start = (identity: Metadata) => {
         const upstreamHeaders = buildUpstreamHeaders(headers, {
           path: method.path,
           authority: pool.authority,

@@ -78,7 +78,8 @@ export interface AuthDeps {
   readonly onJwksFetch?: (issuer: string, ok: boolean) => void;
 }
 
-const NO_METADATA: Metadata = Object.freeze({});
+/** No metadata: public methods, and every call of a gateway without `auth`. */
+export const NO_METADATA: Metadata = Object.freeze({});
 
 interface CachedPrincipal {
   readonly token: VerifiedToken;
