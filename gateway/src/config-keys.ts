@@ -32,6 +32,7 @@ export const configKeys: KeyNode = {
   log: { level: "leaf" },
   admin: { host: "leaf", port: "leaf" },
   reload: { intervalMs: "leaf" },
+  memory: { reclaimAfterBytes: "leaf" },
   tracing: { openTelemetry: "leaf" },
   auth: {
     issuers: [

@@ -40,6 +40,7 @@ describe("loadConfig", () => {
     assert.equal(c.limits.maxMessageBytes, 4194304);
     assert.equal(c.limits.maxTimeoutMs, 300000);
     assert.equal(c.cors.maxAgeSeconds, 600);
+    assert.equal(c.memory.reclaimAfterBytes, 4194304);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
   });
 
@@ -49,7 +50,9 @@ describe("loadConfig", () => {
       GATEWAY_LIMITS_MAX_MESSAGE_BYTES: "1024",
       GATEWAY_CORS_ALLOWED_ORIGINS: '["http://localhost:5173"]',
       GATEWAY_UPSTREAMS_0_ADDRESS: "https://127.0.0.1:9444",
+      GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "0",
     });
+    assert.equal(c.memory.reclaimAfterBytes, 0);
     assert.equal(c.listen.port, 9090);
     assert.equal(c.limits.maxMessageBytes, 1024);
     assert.deepEqual(c.cors.allowedOrigins, ["http://localhost:5173"]);
@@ -73,6 +76,8 @@ describe("loadConfig", () => {
   it("names the key of every mistake", () => {
     rejectsKey(`${minimal}\nlimits: { maxMesageBytes: 10 }`, "limits.maxMesageBytes");
     rejectsKey(`${minimal}\nlimits: { maxMessageBytes: -1 }`, "limits.maxMessageBytes");
+    rejectsKey(`${minimal}\nmemory: { reclaimAfterBytes: -1 }`, "memory.reclaimAfterBytes");
+    rejectsKey(`${minimal}\nmemory: { reclaimAfter: 1 }`, "memory.reclaimAfter");
     rejectsKey(
       `${minimal}\ncors: { allowedOrigins: ["*"], allowCredentials: true }`,
       "cors.allowedOrigins",

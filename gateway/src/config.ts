@@ -51,6 +51,8 @@ export interface GatewayConfig {
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
+  /** Buffer reclaim (buffer-reclaim.ts): 0 = off. */
+  readonly memory: { readonly reclaimAfterBytes: number };
   /** A span per call through the globally registered OpenTelemetry SDK. */
   readonly tracing: { readonly openTelemetry: boolean };
   /** The raw auth section and descriptorSet, validated by the auth step. */
@@ -168,6 +170,15 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
           },
     reload: {
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
+    },
+    memory: {
+      reclaimAfterBytes: v.int(
+        v.section(raw, "memory"),
+        "memory.reclaimAfterBytes",
+        4 * 1024 * 1024,
+        0,
+        2 ** 31 - 1,
+      ),
     },
     tracing: { openTelemetry: v.bool(v.section(raw, "tracing"), "tracing.openTelemetry", false) },
     workers: readWorkers(raw.workers),

@@ -7,6 +7,7 @@
  * "other", so a client cannot grow the series without limit.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { bufferReclaims } from "./buffer-reclaim.ts";
 import { authReasons } from "./errors.ts";
 import { codeName } from "./grpc-status.ts";
 import type { UpstreamPool } from "./upstream-pool.ts";
@@ -57,6 +58,15 @@ function processMetrics(): Registry {
       // The lag is sampled every 100 ms: prom-client's 10 ms default cost
       // ~3% of the gateway's unary CPU (bench:profile --baseline, 3 runs).
       eventLoopMonitoringPrecision: 100,
+    });
+    new Counter({
+      name: "grpc_edge_buffer_reclaims_total",
+      help: "Minor GCs the gateway asked V8 for because socket buffers piled up (memory.reclaimAfterBytes)",
+      registers: [processRegistry],
+      collect() {
+        this.reset();
+        this.inc(bufferReclaims());
+      },
     });
   }
   return processRegistry;

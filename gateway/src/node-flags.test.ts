@@ -11,7 +11,11 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
   );
   assert.deepEqual(
     missingNodeFlags(
-      ["--max-semi-space-size=16", "--external-memory-accounted-in-global-limit"],
+      [
+        "--max-semi-space-size=16",
+        "--external-memory-accounted-in-global-limit",
+        "--no-memory-reducer",
+      ],
       "",
     ),
     [],
@@ -19,18 +23,25 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
   assert.deepEqual(missingNodeFlags(["--max-old-space-size=4"], "--inspect"), [
     "--max-semi-space-size=8",
     "--external-memory-accounted-in-global-limit",
+    "--no-memory-reducer",
   ]);
 });
 
-it("counts a boolean flag's --no- form as the operator's choice, not as missing", () => {
+it("counts a boolean flag's other form as the operator's choice, not as missing", () => {
   assert.deepEqual(
     missingNodeFlags(
-      ["--max-semi-space-size=8", "--no-external-memory-accounted-in-global-limit"],
+      [
+        "--max-semi-space-size=8",
+        "--no-external-memory-accounted-in-global-limit",
+        // The list has --no-memory-reducer; the operator turned it back on.
+        "--memory-reducer",
+      ],
       undefined,
     ),
     [],
   );
   assert.deepEqual(missingNodeFlags(["--no-max-semi-space-size"], undefined), [
     "--external-memory-accounted-in-global-limit",
+    "--no-memory-reducer",
   ]);
 });

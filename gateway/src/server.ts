@@ -20,6 +20,7 @@ import type { Registry } from "prom-client";
 import { createAdminEndpoints } from "./admin.ts";
 import type { Metadata } from "./auth/index.ts";
 import { type CallAuthorizer, createCallAuthorizer } from "./authentication.ts";
+import { holdBufferReclaim } from "./buffer-reclaim.ts";
 import { recordCall } from "./call-record.ts";
 import type { GatewayConfig } from "./config.ts";
 import { corsResponseHeaders, registerCors } from "./cors.ts";
@@ -220,6 +221,7 @@ export async function createGateway(
     }
   }
 
+  let releaseReclaim: (() => void) | undefined;
   return {
     app,
     log,
@@ -235,10 +237,14 @@ export async function createGateway(
       if (listenerTls !== undefined && config.listen.tls !== undefined)
         pools.watchListener(config.listen.tls);
       const adminUrl = await admin.listen();
+      if (config.memory.reclaimAfterBytes > 0 && releaseReclaim === undefined)
+        releaseReclaim = holdBufferReclaim(config.memory.reclaimAfterBytes);
       return { host: config.listen.host, port, url: `${scheme}://${host}:${port}`, adminUrl };
     },
     async close() {
       draining = true;
+      releaseReclaim?.();
+      releaseReclaim = undefined;
       const closed = Promise.all([app.close(), admin.close()]);
       const deadline = Date.now() + config.limits.drainTimeoutMs;
       while (inFlight.size > 0 && Date.now() < deadline)

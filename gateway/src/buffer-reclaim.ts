@@ -1,0 +1,108 @@
+/**
+ * Buffer reclaim: a young-generation GC when socket buffers pile up.
+ *
+ * Node hands each TLS read from an upstream to JavaScript in a fresh 16 KiB
+ * buffer that only a GC frees. While the gateway streams to a slow reader it
+ * makes little other garbage, so V8's young generation (16 MiB, full-size
+ * after start-up) fills slowly and scavenges come seconds apart; meanwhile
+ * those buffers pile up (32-43 MB at ~6 MB/s) and the C allocator keeps the
+ * heap it grew for them: a fresh gateway's first slow 200 MiB stream grew
+ * its RSS by 35-40 MiB.
+ *
+ * So every 250 ms the gateway reads `process.memoryUsage().arrayBuffers`
+ * (~10 µs). When it stands `memory.reclaimAfterBytes` above its lowest
+ * reading since the last GC the gateway asked for, the gateway asks V8 for
+ * one minor GC (a scavenge: 1-2 ms, the kind V8 runs by itself every few
+ * milliseconds under unary load). A scavenge that V8 ran by itself lowers
+ * the reading and so restarts the count: under unary load it never fires,
+ * and it fires at most four times a second. Measured in bench/RESULTS.md.
+ *
+ * V8 runs these GCs through its `gc` extension, which a new context gets
+ * once `--expose-gc` is set; this process's own global scope is left alone.
+ * Such a forced GC also wakes V8's memory reducer, whose memory-reducing
+ * full GCs shrank the young generation to 1 MiB and were followed by storms
+ * of mark-compacts under 64 KiB streaming; hence `--no-memory-reducer` in
+ * the gateway's Node flags (node-flags.ts).
+ */
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** How often the gateway reads the size of its array buffers. */
+export const RECLAIM_INTERVAL_MS = 250;
+
+/**
+ * The decision alone, one reading at a time: true when the reading stands
+ * more than `growthBytes` above the lowest one since the last time it said
+ * true (so after a GC the count starts again from what the GC left).
+ */
+export class GrowthTrigger {
+  readonly growthBytes: number;
+  #floor = Number.POSITIVE_INFINITY;
+
+  constructor(growthBytes: number) {
+    this.growthBytes = growthBytes;
+  }
+
+  observe(bytes: number): boolean {
+    if (bytes < this.#floor) this.#floor = bytes;
+    if (bytes - this.#floor <= this.growthBytes) return false;
+    this.#floor = Number.POSITIVE_INFINITY;
+    return true;
+  }
+}
+
+let minorGc: (() => void) | undefined;
+
+/** V8's minor GC, through its gc extension in a context of its own. */
+function collectYoung(): void {
+  if (minorGc === undefined) {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as (options: { type: "minor" }) => void;
+    minorGc = () => gc({ type: "minor" });
+  }
+  minorGc();
+}
+
+// One timer per process, however many gateways it runs (tests run many):
+// the GC is per process too. The smallest threshold asked for applies.
+const holders = new Map<symbol, number>();
+let timer: NodeJS.Timeout | undefined;
+let trigger: GrowthTrigger | undefined;
+let reclaims = 0;
+
+/** GCs asked for by buffer reclaim in this process (grpc_edge_buffer_reclaims_total). */
+export const bufferReclaims = (): number => reclaims;
+
+/**
+ * Starts buffer reclaim for one gateway (growthBytes > 0); returns the
+ * function that stops it for that gateway. The timer does not keep the
+ * process alive.
+ */
+export function holdBufferReclaim(growthBytes: number): () => void {
+  const key = Symbol("buffer-reclaim");
+  holders.set(key, growthBytes);
+  restart();
+  return () => {
+    if (holders.delete(key)) restart();
+  };
+}
+
+function restart(): void {
+  if (holders.size === 0) {
+    clearInterval(timer);
+    timer = undefined;
+    trigger = undefined;
+    return;
+  }
+  const growth = Math.min(...holders.values());
+  if (trigger?.growthBytes === growth) return;
+  trigger = new GrowthTrigger(growth);
+  if (timer !== undefined) return;
+  timer = setInterval(() => {
+    if (trigger?.observe(process.memoryUsage().arrayBuffers) === true) {
+      collectYoung();
+      reclaims++;
+    }
+  }, RECLAIM_INTERVAL_MS);
+  timer.unref();
+}
