@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8 --external-memory-accounted-in-global-limit --no-memory-reducer
+#!/usr/bin/env -S node --max-semi-space-size=8 --external-memory-accounted-in-global-limit --no-memory-reducer --initial-old-space-size=64
 // In a checkout of the repository the TypeScript sources run directly (Node 24
 // strips types), so the CLI is never an outdated build; the published package
 // and the container image ship only dist/.

@@ -15,6 +15,7 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
         "--max-semi-space-size=16",
         "--external-memory-accounted-in-global-limit",
         "--no-memory-reducer",
+        "--initial-old-space-size=128",
       ],
       "",
     ),
@@ -24,6 +25,7 @@ it("finds the gateway's flags on the command line or in NODE_OPTIONS, with any v
     "--max-semi-space-size=8",
     "--external-memory-accounted-in-global-limit",
     "--no-memory-reducer",
+    "--initial-old-space-size=64",
   ]);
 });
 
@@ -35,6 +37,7 @@ it("counts a boolean flag's other form as the operator's choice, not as missing"
         "--no-external-memory-accounted-in-global-limit",
         // The list has --no-memory-reducer; the operator turned it back on.
         "--memory-reducer",
+        "--initial-old-space-size=64",
       ],
       undefined,
     ),
@@ -43,5 +46,6 @@ it("counts a boolean flag's other form as the operator's choice, not as missing"
   assert.deepEqual(missingNodeFlags(["--no-max-semi-space-size"], undefined), [
     "--external-memory-accounted-in-global-limit",
     "--no-memory-reducer",
+    "--initial-old-space-size=64",
   ]);
 });
