@@ -51,16 +51,27 @@ export class GrowthTrigger {
   }
 }
 
-let minorGc: (() => void) | undefined;
+let minorGc: (() => void) | undefined | null;
 
-/** V8's minor GC, through its gc extension in a context of its own. */
-function collectYoung(): void {
-  if (minorGc === undefined) {
+/**
+ * V8's minor GC, through its gc extension in a context of its own; null
+ * (after one process warning) if this Node cannot provide it, and then
+ * buffer reclaim stays off rather than failing inside its timer.
+ */
+function youngGc(): (() => void) | null {
+  if (minorGc !== undefined) return minorGc;
+  try {
     setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as (options: { type: "minor" }) => void;
-    minorGc = () => gc({ type: "minor" });
+    const gc = runInNewContext("gc") as unknown;
+    if (typeof gc !== "function") throw new Error("the gc extension is not available");
+    minorGc = () => (gc as (options: { type: "minor" }) => void)({ type: "minor" });
+  } catch (err) {
+    minorGc = null;
+    process.emitWarning(
+      `buffer reclaim (memory.reclaimAfterBytes) is off: ${(err as Error).message}`,
+    );
   }
-  minorGc();
+  return minorGc;
 }
 
 // One timer per process, however many gateways it runs (tests run many):
@@ -79,6 +90,7 @@ export const bufferReclaims = (): number => reclaims;
  * process alive.
  */
 export function holdBufferReclaim(growthBytes: number): () => void {
+  if (youngGc() === null) return () => {};
   const key = Symbol("buffer-reclaim");
   holders.set(key, growthBytes);
   restart();
@@ -100,7 +112,7 @@ function restart(): void {
   if (timer !== undefined) return;
   timer = setInterval(() => {
     if (trigger?.observe(process.memoryUsage().arrayBuffers) === true) {
-      collectYoung();
+      minorGc?.();
       reclaims++;
     }
   }, RECLAIM_INTERVAL_MS);
