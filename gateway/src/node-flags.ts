@@ -41,24 +41,26 @@
  * in a gateway left idle for 45 s, so the flag costs the gateway nothing it
  * used: an idle gateway keeps the heap it grew, as it did before.
  *
- * --initial-old-space-size=64 (MiB): V8 starts marking the old generation
- * for a full GC as soon as the room left under its limit is smaller than
- * the young generation (16 MiB). The gateway's old generation holds only
- * ~17-24 MB live, and after each full GC V8 set the limit close above it,
- * so under 64 KiB streaming one full GC led straight to the next: bursts of
- * 5-10 mark-compacts when load resumed after a pause, and at random storms
- * of 50-185 in a run (`--trace-gc`). With a 64 MiB initial size the room
- * stays large: 0, 0 and 2 mark-compacts in three 10-round streaming runs
- * (16-120 without; 119 and 120 with 32 and 48). It holds after full GCs
- * too, which suggests V8 keeps the size as a floor for the limit: after
- * 15 s of unary load (11 full GCs) the old generation stood at ~50 MiB and
- * streaming then ran 4 full GCs instead of 33. Measured (bench:profile,
- * same runs): 64 KiB streaming gateway CPU per call 77% (HTTP/2 listener)
- * and 93-94% (HTTP/1.1) of the same build without it, 86-96% after the
- * unary load; unary 100% (per-round median 102%). Cost: the old
- * generation keeps up to ~50 MiB under load instead of ~21 (RSS ~+20 MiB),
- * and a fresh gateway's first slow 200 MiB stream +13.7 MiB RSS (+10.4
- * without).
+ * --initial-old-space-size=64 (MiB): the gateway's old generation holds
+ * only ~17-24 MB live, and after each full GC V8 set its limit close above
+ * that; under 64 KiB streaming incremental marking then started again at
+ * once (`--trace-gc`: "finalize incremental marking via task" with the old
+ * generation far below its limit), so one full GC led to the next: bursts
+ * of 5-10 mark-compacts when load resumed after a pause, and at random
+ * storms of 50-185 in a run. Our reading is V8 starting to mark when the
+ * room under the limit is small next to the young generation (the same rule
+ * as for the flag above); the exact threshold is not established: 48 MiB
+ * still stormed. With 64 MiB: 0, 0 and 2 mark-compacts in three 10-round
+ * streaming runs (16-120 without; 119, 120 and 118 with 32 and 48; 0 with
+ * 96). It holds after full GCs too, so V8 appears to keep the size as a
+ * floor for the limit: after 15 s of unary load (11 full GCs) the old
+ * generation stood at ~50 MiB and streaming then ran 4 full GCs instead of
+ * 33. Measured (bench:profile, same runs): 64 KiB streaming gateway CPU per
+ * call 77% (HTTP/2 listener) and 93-94% (HTTP/1.1) of the same build
+ * without it, 86-96% after the unary load; unary 100% (per-round median
+ * 102%). Cost: the old generation keeps up to ~50 MiB under load instead of
+ * ~21 (RSS ~+20 MiB), and a fresh gateway's first slow 200 MiB stream grows
+ * RSS by 12-14 MiB instead of ~10.
  */
 export const GATEWAY_NODE_FLAGS: readonly string[] = [
   "--max-semi-space-size=8",
