@@ -19,7 +19,9 @@
  * from what receiving a 1 KB header costs), --no-identity (the auth-on gateway sends no x-auth-*
  * identity headers upstream: auth.identityHeaders: []), --one-process (with --auth-compare: auth
  * off is a public method of the same gateway process instead of a second gateway without auth,
- * which takes the difference between two processes' JIT and heap out of the comparison).
+ * which takes the difference between two processes' JIT and heap out of the comparison),
+ * --public-peer (with --auth-compare, two processes: the auth-off gateway has the same auth
+ * section and serves the method through a public rule).
  * With two targets and several rounds it also prints the first relative to the second round by
  * round (median and range of the per-round ratios): how much one run's totals can be trusted.
  */
@@ -66,6 +68,7 @@ const { values } = parseArgs({
     "same-bytes": { type: "boolean", default: false },
     "no-identity": { type: "boolean", default: false },
     "one-process": { type: "boolean", default: false },
+    "public-peer": { type: "boolean", default: false },
   },
 });
 const out = new URL("../out/", import.meta.url).pathname;
@@ -125,7 +128,18 @@ if (values["auth-compare"] && values["one-process"]) {
   });
 } else if (values["auth-compare"]) {
   // The same checkout without auth, alternating with the one with auth.
-  const plain = writeGatewayConfig(out, upstreamUrl, pki, listen);
+  // --public-peer: the auth-off gateway has the same auth section but serves the method as a
+  // public rule, so both processes load and configure the same auth code.
+  const plain = values["public-peer"]
+    ? writeGatewayConfig(out, upstreamUrl, pki, {
+        ...listen,
+        auth: {
+          ...authAgainst((idp as { issuer: string }).issuer).auth,
+          ...(values["no-identity"] ? { identityHeaders: [] } : {}),
+          rules: [{ methods: [ECHO], policy: "public" }],
+        },
+      })
+    : writeGatewayConfig(out, upstreamUrl, pki, listen);
   targets.push({
     name: "this checkout, auth off",
     child: await startGateway(plain, cpuProf),
