@@ -90,17 +90,20 @@ const idp = values.auth
   : undefined;
 const token = await idp?.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
 const listen = values.h2 ? tlsListen(pki) : {};
+const authSection = idp && {
+  ...authAgainst(idp.issuer).auth,
+  ...(values["no-identity"] ? { identityHeaders: [] } : {}),
+};
 const config = writeGatewayConfig(
   out,
   upstreamUrl,
   pki,
-  idp === undefined
+  authSection === undefined
     ? listen
     : {
         ...listen,
         auth: {
-          ...authAgainst(idp.issuer).auth,
-          ...(values["no-identity"] ? { identityHeaders: [] } : {}),
+          ...authSection,
           // --one-process: auth off is a public method of the same gateway.
           ...(values["one-process"]
             ? { rules: [{ methods: [PUBLIC_ECHO], policy: "public" }] }
@@ -130,16 +133,14 @@ if (values["auth-compare"] && values["one-process"]) {
   // The same checkout without auth, alternating with the one with auth.
   // --public-peer: the auth-off gateway has the same auth section but serves the method as a
   // public rule, so both processes load and configure the same auth code.
-  const plain = values["public-peer"]
-    ? writeGatewayConfig(out, upstreamUrl, pki, {
-        ...listen,
-        auth: {
-          ...authAgainst((idp as { issuer: string }).issuer).auth,
-          ...(values["no-identity"] ? { identityHeaders: [] } : {}),
-          rules: [{ methods: [ECHO], policy: "public" }],
-        },
-      })
-    : writeGatewayConfig(out, upstreamUrl, pki, listen);
+  const plain = writeGatewayConfig(
+    out,
+    upstreamUrl,
+    pki,
+    values["public-peer"]
+      ? { ...listen, auth: { ...authSection, rules: [{ methods: [ECHO], policy: "public" }] } }
+      : listen,
+  );
   targets.push({
     name: "this checkout, auth off",
     child: await startGateway(plain, cpuProf),

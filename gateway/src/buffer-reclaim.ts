@@ -68,7 +68,7 @@ function youngGc(): (() => void) | null {
   } catch (err) {
     minorGc = null;
     process.emitWarning(
-      `buffer reclaim (memory.reclaimAfterBytes) is off: ${(err as Error).message}`,
+      `buffer reclaim (memory.reclaimAfterBytes) is off: ${(err as Error).message}. Streams to slow readers may grow the gateway's memory by tens of MiB until V8 collects on its own; set memory.reclaimAfterBytes: 0 to silence this warning`,
     );
   }
   return minorGc;
