@@ -23,7 +23,8 @@
  * --public-peer (with --auth-compare, two processes: the auth-off gateway has the same auth
  * section and serves the method through a public rule).
  * With two targets and several rounds it also prints the first relative to the second round by
- * round (median and range of the per-round ratios): how much one run's totals can be trusted.
+ * round (median, its 95% confidence interval from 6 rounds on, and range of the per-round
+ * ratios): how much one run's totals can be trusted.
  */
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -214,8 +215,9 @@ for (const t of targets) {
 if (targets.length === 2 && Number(values.rounds) > 1) {
   const [first, second] = targets.map((t) => totals.get(t.name) as Tally) as [Tally, Tally];
   const { rate, cpuPerCall } = perRoundRatios(first, second);
+  const p = (x: number) => (x * 100).toFixed(1);
   const pct = (s: Spread) =>
-    `${(s.median * 100).toFixed(1)}% (rounds ${(s.min * 100).toFixed(1)}-${(s.max * 100).toFixed(1)}%)`;
+    `${p(s.median)}% (${s.interval === undefined ? "" : `95% CI ${p(s.interval.low)}-${p(s.interval.high)}%, `}rounds ${p(s.min)}-${p(s.max)}%)`;
   console.log(
     `${targets[0]?.name} relative to ${targets[1]?.name}, round by round: calls/s ${pct(rate)}, gateway CPU per call ${pct(cpuPerCall)}`,
   );

@@ -113,10 +113,55 @@ export interface Spread {
   readonly median: number;
   readonly min: number;
   readonly max: number;
+  /** A 95% confidence interval for the median; undefined below 6 rounds. */
+  readonly interval: MedianInterval | undefined;
 }
 
 const spread = (xs: number[]): Spread => ({
   median: median(xs),
   min: Math.min(...xs),
   max: Math.max(...xs),
+  interval: medianInterval(xs),
 });
+
+export interface MedianInterval {
+  readonly low: number;
+  readonly high: number;
+  /** The interval's exact coverage (at least the confidence asked for). */
+  readonly coverage: number;
+}
+
+/**
+ * A distribution-free confidence interval for the median of `xs` (the sign
+ * test's order statistics): the k-th smallest and k-th largest value, with
+ * the largest k for which P(Binomial(n, ½) < k) ≤ (1 − confidence) / 2.
+ * It assumes only that rounds are independent draws, not that their ratios
+ * are normally distributed (a slow phase of the VM gives outliers that a
+ * mean ± 2σ would be dragged by). Undefined when there are too few values
+ * for the confidence asked (fewer than 6 at 95%).
+ */
+export function medianInterval(
+  xs: readonly number[],
+  confidence = 0.95,
+): MedianInterval | undefined {
+  const n = xs.length;
+  const tail = (1 - confidence) / 2;
+  // P(X = i) for X ~ Binomial(n, 1/2), in log space so that large n does not underflow.
+  let logChoose = 0;
+  let below = 0; // P(X < k), growing with k
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const p = Math.exp(logChoose - n * Math.LN2);
+    if (below + p > tail) break;
+    below += p;
+    k = i + 1;
+    logChoose += Math.log((n - i) / (i + 1));
+  }
+  if (k === 0) return undefined;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return {
+    low: sorted[k - 1] as number,
+    high: sorted[n - k] as number,
+    coverage: 1 - 2 * below,
+  };
+}
