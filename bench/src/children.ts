@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
 import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
+import { buildGoUpstream, startGoUpstream } from "./go-upstream.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 
 export interface Child {
@@ -58,16 +59,19 @@ export const startGateway = (
 ): Promise<Child> =>
   startChild(module, [config], { execArgv: [...GATEWAY_NODE_FLAGS, ...execArgv] });
 
+/** Which echo upstream the bench calls: Node's http2 (default) or grpc-go. */
+export type UpstreamKind = "node" | "go";
+
 /** The benchmark's echo upstream (HTTP/2 + mTLS) with a dev PKI in `dir`/pki. */
 export async function startEchoUpstream(
   dir: string,
+  kind: UpstreamKind = "node",
 ): Promise<{ pki: DevPki; upstream: Child; upstreamUrl: string }> {
   const pki = await ensureDevPki({ dir: join(dir, "pki"), log: () => {} });
-  const upstream = await startChild("./echo-upstream.ts", [
-    pki.caFile,
-    pki.serverCertFile,
-    pki.serverKeyFile,
-  ]);
+  const upstream =
+    kind === "go"
+      ? await startGoUpstream(buildGoUpstream(dir), pki)
+      : await startChild("./echo-upstream.ts", [pki.caFile, pki.serverCertFile, pki.serverKeyFile]);
   return { pki, upstream, upstreamUrl: `https://127.0.0.1:${upstream.port}` };
 }
 

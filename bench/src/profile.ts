@@ -21,7 +21,8 @@
  * off is a public method of the same gateway process instead of a second gateway without auth,
  * which takes the difference between two processes' JIT and heap out of the comparison),
  * --public-peer (with --auth-compare, two processes: the auth-off gateway has the same auth
- * section and serves the method through a public rule).
+ * section and serves the method through a public rule), --upstream node|go (the echo upstream:
+ * Node's http2, or grpc-go built from Debian's packages, bench/go-upstream).
  * With two targets and several rounds it also prints the first relative to the second round by
  * round (median, its 95% confidence interval from 6 rounds on, and range of the per-round
  * ratios): how much one run's totals can be trusted.
@@ -70,8 +71,13 @@ const { values } = parseArgs({
     "no-identity": { type: "boolean", default: false },
     "one-process": { type: "boolean", default: false },
     "public-peer": { type: "boolean", default: false },
+    upstream: { type: "string", default: "node" },
   },
 });
+if (values.upstream !== "node" && values.upstream !== "go") {
+  console.error(`--upstream is node or go, not ${values.upstream}`);
+  process.exit(2);
+}
 const out = new URL("../out/", import.meta.url).pathname;
 const profiles = join(out, "profiles");
 mkdirSync(profiles, { recursive: true });
@@ -84,7 +90,7 @@ if (values.load === "wrk" && !ensureWrk()) {
 /** A method the echo upstream answers like Echo (same path length), public under --one-process. */
 const PUBLIC_ECHO = "/demo.notes.v1.NotesService/Ping";
 
-const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
+const { pki, upstream, upstreamUrl } = await startEchoUpstream(out, values.upstream);
 if (values["auth-compare"]) values.auth = true;
 const idp = values.auth
   ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })

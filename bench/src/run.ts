@@ -4,7 +4,9 @@
  * cancel drift. Prints markdown tables (req/s, p50/p99, CPU per call of the
  * proxy process and of the upstream, RSS, ratio to direct).
  * Options: --seconds N (per target per round, default 5), --rounds N
- * (default 3), --quick (2 s × 1 round), --concurrency N (default 50).
+ * (default 3), --quick (2 s × 1 round), --concurrency N (default 50),
+ * --upstream node|go (the echo upstream: Node's http2 by default, or grpc-go
+ * built from Debian's packages, bench/go-upstream).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -41,8 +43,11 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "50" },
     quick: { type: "boolean", default: false },
     only: { type: "string" },
+    upstream: { type: "string", default: "node" },
   },
 });
+if (values.upstream !== "node" && values.upstream !== "go")
+  throw new Error(`--upstream: node or go, not "${values.upstream}"`);
 // --only unary,streaming,workers,memory: run just those sections.
 const SECTIONS = ["unary", "streaming", "workers", "memory"];
 const only = values.only?.split(",") ?? SECTIONS;
@@ -56,7 +61,7 @@ const out = new URL("../out/", import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
 
 // --- processes ------------------------------------------------------------
-const { pki, upstream, upstreamUrl } = await startEchoUpstream(out);
+const { pki, upstream, upstreamUrl } = await startEchoUpstream(out, values.upstream);
 const idp = await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 });
 const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
 
@@ -306,7 +311,7 @@ if (only.includes("memory")) {
   report.push(memory);
 }
 
-const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency}\n`;
+const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency} · ${values.upstream === "go" ? "grpc-go" : "Node"} upstream\n`;
 writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
 await Promise.all(
   [gateway, gatewayTls, gatewayAuth, bareRelay, peer, nghttpx, upstream].map((c) => c?.stop()),
