@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/metadata"
 )
 
 // rawCodec hands message bytes through unchanged.
@@ -84,6 +85,11 @@ func handle(_ interface{}, stream grpc.ServerStream) error {
 		}
 		return nil
 	case strings.HasSuffix(method, "/WatchNotes"):
+		// Answer with headers at once (as the Node upstream does), then stay
+		// open without a message until the caller goes away.
+		if err := stream.SendHeader(metadata.MD{}); err != nil {
+			return err
+		}
 		<-stream.Context().Done()
 		return nil
 	default:
