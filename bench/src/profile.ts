@@ -22,7 +22,8 @@
  * which takes the difference between two processes' JIT and heap out of the comparison),
  * --public-peer (with --auth-compare, two processes: the auth-off gateway has the same auth
  * section and serves the method through a public rule), --upstream node|go (the echo upstream:
- * Node's http2, or grpc-go built from Debian's packages, bench/go-upstream).
+ * Node's http2, or grpc-go built from Debian's packages, bench/go-upstream), --pin (the
+ * gateways on core 1, the upstream and load generators on core 0, as at the edge).
  * With two targets and several rounds it also prints the first relative to the second round by
  * round (median, its 95% confidence interval from 6 rounds on, and range of the per-round
  * ratios): how much one run's totals can be trusted.
@@ -42,6 +43,7 @@ import {
   writeGatewayConfig,
 } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
+import { pinCores, unpinCores } from "./proc-stats.ts";
 import {
   emptyTally,
   inRoundOrder,
@@ -72,6 +74,7 @@ const { values } = parseArgs({
     "one-process": { type: "boolean", default: false },
     "public-peer": { type: "boolean", default: false },
     upstream: { type: "string", default: "node" },
+    pin: { type: "boolean", default: false },
   },
 });
 if (values.upstream !== "node" && values.upstream !== "go") {
@@ -190,6 +193,11 @@ process.once("uncaughtException", (err) => {
 process.once("unhandledRejection", (err) => {
   throw err;
 });
+// --pin: the gateways on core 1, everything else (this process, hence the
+// load generators it starts, and the upstream) on core 0, as at the edge:
+// each gateway's throughput is then bounded by its own core.
+const gatewayPids = [...new Set(targets.map((t) => t.child.pid))];
+const pinned = values.pin && pinCores(0, [upstream.pid], 1, gatewayPids);
 const totals = new Map<string, Tally>();
 // Warm up (JIT, sessions), then alternate targets round by round, in
 // reverse order every other round (see inRoundOrder).
@@ -204,8 +212,9 @@ for (let round = 0; round < Number(values.rounds); round++) {
     });
   }
 }
+if (pinned) unpinCores([process.pid, upstream.pid, ...gatewayPids]);
 console.log(
-  `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.h2 ? ", HTTP/2 (TLS)" : ""}${values.auth ? ", auth on" : ""}`,
+  `load: ${values.load}, ${values.concurrency} connections, ${values.rounds} × ${values.seconds} s per target, ${values.text ? "text" : "binary"}${values.h2 ? ", HTTP/2 (TLS)" : ""}${values.auth ? ", auth on" : ""}${pinned ? ", gateways on core 1, the rest on core 0" : ""}${values.upstream === "go" ? ", grpc-go upstream" : ""}`,
 );
 for (const t of targets) {
   const s = totals.get(t.name) as Tally;
