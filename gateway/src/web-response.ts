@@ -41,6 +41,9 @@ export function errorTrailers(err: GatewayError): Record<string, string> {
  */
 const COALESCE_BYTES = 16 * 1024;
 
+/** Relayed chunks below this size are joined per event-loop turn (HTTP/1.1). */
+const SMALL_CHUNK_BYTES = 2048;
+
 export class WebResponse {
   private readonly res: RawResponse;
   private readonly options: WebResponseOptions;
@@ -54,6 +57,9 @@ export class WebResponse {
   private readonly http1: ServerResponse | undefined;
   /** write() corked the socket; it is uncorked in the check phase (setImmediate). */
   private corkPending = false;
+  /** Small chunks held while corked, written as one (see cork()). */
+  private small: Uint8Array[] = [];
+  private smallBytes = 0;
   /** Headers are decided: a later end() sends a trailer frame, not trailers-only. */
   headersSent = false;
   finished = false;
@@ -119,6 +125,7 @@ export class WebResponse {
       return;
     }
     this.finished = true;
+    if (this.small.length > 0) this.writeSmall();
     const frame = encodeTrailerFrame(trailers);
     // Still held (a unary reply): headers, messages and trailer frame in one
     // write. Otherwise (a stream) the trailer frame ends what is out already.
@@ -169,9 +176,28 @@ export class WebResponse {
   }
 
   private writeOut(chunk: Uint8Array): boolean {
+    if (this.http1 !== undefined && !this.corkPending) this.cork(this.http1.socket);
+    if (this.corkPending && chunk.length < SMALL_CHUNK_BYTES) {
+      // Held until the turn ends (or 16 KiB): one HTTP/1.1 chunk for many.
+      this.small.push(chunk);
+      this.smallBytes += chunk.length;
+      return this.smallBytes < COALESCE_BYTES ? true : this.writeSmall();
+    }
+    const flushed = this.small.length > 0 ? this.writeSmall() : true; // keep the order
+    return this.writeEncoded(chunk) && flushed;
+  }
+
+  /** Writes the small chunks held this turn as one. */
+  private writeSmall(): boolean {
+    const parts = this.small;
+    this.small = [];
+    this.smallBytes = 0;
+    return this.writeEncoded(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
+  }
+
+  private writeEncoded(chunk: Uint8Array): boolean {
     const out = this.encode(chunk);
     this.bytesOut += out.length;
-    if (this.http1 !== undefined && !this.corkPending) this.cork(this.http1.socket);
     return (this.res as ServerResponse).write(out);
   }
 
@@ -185,6 +211,12 @@ export class WebResponse {
    * still returns false past the socket's high-water mark, and 'drain'
    * comes once the uncorked bytes are out. HTTP/2 responses need nothing
    * here: Node's HTTP/2 session already writes once per loop turn.
+   *
+   * Small chunks (an upstream that sends each small message in a TLS
+   * record of its own, as grpc-go does) are also joined into one HTTP/1.1
+   * chunk per turn: one write call and one chunk header instead of one per
+   * message (a 1 KiB stream cost the gateway ~3.5 µs per message that way).
+   * At most 16 KiB are held before the write that reports backpressure.
    */
   private cork(socket: Socket | null): void {
     if (socket === null) return; // a pipelined response not yet at the head of its socket
@@ -194,7 +226,10 @@ export class WebResponse {
       this.corkPending = false;
       // end() uncorks the socket completely; the socket may already carry
       // the next response on this keep-alive connection, so leave it alone.
-      if (!this.finished) socket.uncork();
+      if (this.finished) return;
+      // Its backpressure signal reaches the relay with the next write.
+      if (this.small.length > 0) this.writeSmall();
+      socket.uncork();
     });
   }
 
