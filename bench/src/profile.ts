@@ -75,6 +75,8 @@ const { values } = parseArgs({
     "public-peer": { type: "boolean", default: false },
     upstream: { type: "string", default: "node" },
     pin: { type: "boolean", default: false },
+    "stream-messages": { type: "string", default: "100" },
+    "stream-bytes": { type: "string", default: "65536" },
   },
 });
 if (values.upstream !== "node" && values.upstream !== "go") {
@@ -165,8 +167,10 @@ if (values.baseline !== undefined) {
     child: await startGateway(config, [], module),
   });
 }
-// --stream: server streaming, 100 messages of 64 KiB per call.
-const message = values.stream ? download(100, 65536) : echo100;
+// --stream: server streaming, 100 messages of 64 KiB per call unless told otherwise.
+const message = values.stream
+  ? download(Number(values["stream-messages"]), Number(values["stream-bytes"]))
+  : echo100;
 const body = values.text ? Buffer.from(message.toString("base64")) : message;
 const specFor = (child: Child, noAuth = false, path?: string): LoadSpec => ({
   protocol: values.h2 ? "h2" : "h1",
