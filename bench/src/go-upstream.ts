@@ -20,8 +20,9 @@ export function buildGoUpstream(outDir: string): string {
   const main = join(source, "main.go");
   if (existsSync(binary) && statSync(binary).mtimeMs >= statSync(main).mtimeMs) return binary;
   // Debian's golang-google-grpc-dev brings grpc-go and what it imports as source.
-  const haveGo = ensureDebianTool("go", "golang-go golang-google-grpc-dev", ["version"]);
-  if (!haveGo || !existsSync(GRPC_GO)) {
+  const haveGo = ensureDebianTool("go", "golang-go", ["version"]);
+  const haveGrpc = ensureDebianTool("test", "golang-google-grpc-dev", ["-d", GRPC_GO]);
+  if (!haveGo || !haveGrpc) {
     throw new Error(
       "the Go upstream needs Go and grpc-go from Debian: apt-get install golang-go golang-google-grpc-dev",
     );
