@@ -28,6 +28,7 @@ export interface CallMetric {
 
 export interface GatewayMetrics {
   readonly registry: Registry;
+  /** A call reached the relay; service and method as labels() returned them. */
   callStarted(service: string, method: string): void;
   callFinished(call: CallMetric): void;
   /** Counts a JWKS fetch attempt for an issuer. */
@@ -72,14 +73,70 @@ function processMetrics(): Registry {
   return processRegistry;
 }
 
+/** One route's call figures, kept as numbers on the call path. */
+interface RouteCounts {
+  readonly labels: { readonly service: string; readonly method: string };
+  /** Calls without a gateway reason, by gRPC code. */
+  readonly outcomes: Map<number, number>;
+  /** Calls the gateway ended with a reason, by code and reason. */
+  readonly refusals: Map<string, { readonly code: string; readonly reason: string; n: number }>;
+  active: number;
+  /** A call of this route reached the relay (so it has an active-calls series). */
+  relayed: boolean;
+  /** A call of this route finished (so it has bytes series). */
+  finished: boolean;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+const newRouteCounts = (service: string, method: string): RouteCounts => ({
+  labels: Object.freeze({ service, method }),
+  outcomes: new Map(),
+  refusals: new Map(),
+  active: 0,
+  relayed: false,
+  finished: false,
+  bytesIn: 0,
+  bytesOut: 0,
+});
+
 export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
   const own = new Registry();
   const seen = new Set<string>();
-  const calls = new Counter({
+  // Per-call figures are plain numbers on a per-route record (no label
+  // object, no label hashing on the call path); the counters below read
+  // them when /metrics is scraped.
+  const routes = new Map<string, Map<string, RouteCounts>>();
+  const countsFor = (service: string, method: string): RouteCounts => {
+    let byMethod = routes.get(service);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      routes.set(service, byMethod);
+    }
+    let counts = byMethod.get(method);
+    if (counts === undefined) {
+      counts = newRouteCounts(service, method);
+      byMethod.set(method, counts);
+    }
+    return counts;
+  };
+  const eachRoute = function* (): Generator<RouteCounts> {
+    for (const byMethod of routes.values()) yield* byMethod.values();
+  };
+  new Counter({
     name: "grpc_edge_calls_total",
     help: "Calls finished, by service, method, gRPC status and gateway reason",
     labelNames: ["service", "method", "grpc_code", "reason"] as const,
     registers: [own],
+    collect() {
+      this.reset();
+      for (const route of eachRoute()) {
+        for (const [code, n] of route.outcomes)
+          this.inc({ ...route.labels, grpc_code: codeName(code), reason: "" }, n);
+        for (const outcome of route.refusals.values())
+          this.inc({ ...route.labels, grpc_code: outcome.code, reason: outcome.reason }, outcome.n);
+      }
+    },
   });
   const duration = new Histogram({
     name: "grpc_edge_call_duration_seconds",
@@ -90,11 +147,19 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     ],
     registers: [own],
   });
-  const bytes = new Counter({
+  new Counter({
     name: "grpc_edge_bytes_total",
     help: "Body bytes relayed, by direction (in: from browsers, out: to browsers)",
     labelNames: ["service", "method", "direction"] as const,
     registers: [own],
+    collect() {
+      this.reset();
+      for (const route of eachRoute()) {
+        if (!route.finished) continue;
+        this.inc({ ...route.labels, direction: "in" }, route.bytesIn);
+        this.inc({ ...route.labels, direction: "out" }, route.bytesOut);
+      }
+    },
   });
   const authFailures = new Counter({
     name: "grpc_edge_auth_failures_total",
@@ -102,11 +167,15 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     labelNames: ["reason"] as const,
     registers: [own],
   });
-  const active = new Gauge({
+  new Gauge({
     name: "grpc_edge_active_calls",
     help: "Calls (unary and streams) in flight",
     labelNames: ["service", "method"] as const,
     registers: [own],
+    collect() {
+      this.reset();
+      for (const route of eachRoute()) if (route.relayed) this.set(route.labels, route.active);
+    },
   });
   const jwksFetches = new Counter({
     name: "grpc_edge_jwks_fetches_total",
@@ -148,17 +217,31 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
       jwksFetches.inc({ issuer, result: ok ? "ok" : "error" });
     },
     callStarted(service, method) {
-      active.inc(labels(service, method));
+      const counts = countsFor(service, method);
+      counts.relayed = true;
+      counts.active++;
     },
     callFinished(call) {
-      const route = { service: call.service, method: call.method };
-      if (call.relayed) active.dec(route);
-      calls.inc({ ...route, grpc_code: codeName(call.grpcStatus), reason: call.reason ?? "" });
-      duration.observe(route, call.durationMs / 1000);
-      bytes.inc({ ...route, direction: "in" }, call.bytesIn);
-      bytes.inc({ ...route, direction: "out" }, call.bytesOut);
-      if (call.reason !== undefined && AUTH_REASONS.has(call.reason))
-        authFailures.inc({ reason: call.reason });
+      const route = countsFor(call.service, call.method);
+      route.finished = true;
+      if (call.relayed) route.active--;
+      if (call.reason === undefined) {
+        route.outcomes.set(call.grpcStatus, (route.outcomes.get(call.grpcStatus) ?? 0) + 1);
+      } else {
+        const key = `${call.grpcStatus} ${call.reason}`;
+        const outcome = route.refusals.get(key);
+        if (outcome !== undefined) outcome.n++;
+        else
+          route.refusals.set(key, {
+            code: codeName(call.grpcStatus),
+            reason: call.reason,
+            n: 1,
+          });
+        if (AUTH_REASONS.has(call.reason)) authFailures.inc({ reason: call.reason });
+      }
+      duration.observe(route.labels, call.durationMs / 1000);
+      route.bytesIn += call.bytesIn;
+      route.bytesOut += call.bytesOut;
     },
   };
 }

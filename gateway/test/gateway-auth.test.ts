@@ -131,6 +131,15 @@ describe("gateway with auth", () => {
     const text = await res.text();
     assert.match(text, /grpc_edge_auth_failures_total\{reason="missing_token"\} [1-9]/);
     assert.match(text, /grpc_edge_auth_failures_total\{reason="insufficient_scope"\} [1-9]/);
+    // The refused calls also count among calls, with their status and reason.
+    assert.match(
+      text,
+      /grpc_edge_calls_total\{service="demo\.notes\.v1\.NotesService",method="[A-Za-z]+",grpc_code="unauthenticated",reason="missing_token"\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /grpc_edge_calls_total\{service="demo\.notes\.v1\.NotesService",method="[A-Za-z]+",grpc_code="permission_denied",reason="insufficient_scope"\} [1-9]/,
+    );
     assert.match(text, /grpc_edge_jwks_fetches_total\{issuer="[^"]+",result="ok"\} [1-9]/);
   });
 });

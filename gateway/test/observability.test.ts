@@ -86,6 +86,12 @@ describe("observability", () => {
     assert.ok(
       ((await metric(
         stack,
+        /grpc_edge_bytes_total\{service="demo.notes.v1.NotesService",method="Echo",direction="out"\} (\d+)/,
+      )) ?? 0) >= 105,
+    );
+    assert.ok(
+      ((await metric(
+        stack,
         /grpc_edge_call_duration_seconds_count\{service="demo.notes.v1.NotesService",method="Echo"\} (\d+)/,
       )) ?? 0) >= 1,
     );
