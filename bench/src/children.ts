@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
 import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
-import { buildGoUpstream, startGoUpstream } from "./go-upstream.ts";
+import { buildGoUpstream, spawnGoUpstream } from "./go-upstream.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 
 export interface Child {
@@ -12,6 +12,21 @@ export interface Child {
   readonly pid: number;
   readonly port: number;
   stop(): Promise<void>;
+}
+
+/** The handle for a started child listening on `port`: stop() sends SIGTERM and waits for its exit. */
+export function runningChild(child: ChildProcess, port: number): Child {
+  return {
+    process: child,
+    pid: child.pid as number,
+    port,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once("exit", () => done());
+        child.kill("SIGTERM");
+      }),
+  };
 }
 
 /** Forks a .ts module that reports { port } over IPC once it listens. */
@@ -32,17 +47,7 @@ export function startChild(
     );
     child.once("message", (message: { port: number }) => {
       child.removeAllListeners("exit");
-      resolve({
-        process: child,
-        pid: child.pid as number,
-        port: message.port,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
-      });
+      resolve(runningChild(child, message.port));
     });
   });
 }
@@ -68,9 +73,10 @@ export async function startEchoUpstream(
   kind: UpstreamKind = "node",
 ): Promise<{ pki: DevPki; upstream: Child; upstreamUrl: string }> {
   const pki = await ensureDevPki({ dir: join(dir, "pki"), log: () => {} });
+  const go = kind === "go" ? await spawnGoUpstream(buildGoUpstream(dir), pki) : undefined;
   const upstream =
-    kind === "go"
-      ? await startGoUpstream(buildGoUpstream(dir), pki)
+    go !== undefined
+      ? runningChild(go.child, go.port)
       : await startChild("./echo-upstream.ts", [pki.caFile, pki.serverCertFile, pki.serverKeyFile]);
   return { pki, upstream, upstreamUrl: `https://127.0.0.1:${upstream.port}` };
 }

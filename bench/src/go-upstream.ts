@@ -1,14 +1,13 @@
 /**
  * The Go upstream (bench/go-upstream/main.go, grpc-go over HTTP/2 + mTLS):
  * built on first use with Debian's Go and grpc-go packages (GOPATH mode, no
- * module download), and started like the Node echo upstream. The issue's
+ * module download), and started like the Node echo upstream (children.ts). The issue's
  * reference figures were measured against a Go upstream; `--upstream go`
  * measures the gateway the same way.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Child } from "./children.ts";
 import { ensureDebianTool } from "./debian-tool.ts";
 
 const source = new URL("../go-upstream/", import.meta.url).pathname;
@@ -42,11 +41,11 @@ export function buildGoUpstream(outDir: string): string {
   return binary;
 }
 
-/** Starts the Go upstream with the dev PKI's CA and server certificate. */
-export function startGoUpstream(
+/** Starts the Go upstream with the dev PKI's CA and server certificate; resolves once it listens. */
+export function spawnGoUpstream(
   binary: string,
   pki: { caFile: string; serverCertFile: string; serverKeyFile: string },
-): Promise<Child> {
+): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(binary, [pki.caFile, pki.serverCertFile, pki.serverKeyFile], {
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -63,17 +62,7 @@ export function startGoUpstream(
       child.removeAllListeners("exit");
       child.stdout.removeAllListeners("data");
       child.stdout.resume();
-      resolve({
-        process: child,
-        pid: child.pid as number,
-        port: Number(match[1]),
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
-      });
+      resolve({ child, port: Number(match[1]) });
     });
   });
 }

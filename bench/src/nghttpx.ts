@@ -10,7 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import type { DevPki } from "@grpc-edge/example-upstream";
-import { type Child, freePort } from "./children.ts";
+import { type Child, freePort, runningChild } from "./children.ts";
 import { ensureDebianTool } from "./debian-tool.ts";
 
 /** True when nghttpx is on PATH; installs Debian's nghttp2-proxy when root can. */
@@ -47,17 +47,7 @@ export async function startNghttpx(upstreamUrl: string, pki: DevPki): Promise<Ch
       child.stderr.off("data", onData);
       child.stderr.resume(); // keep draining: warnings must not block it
       child.removeAllListeners("exit");
-      resolve({
-        process: child,
-        pid: child.pid as number,
-        port,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once("exit", () => done());
-            child.kill("SIGTERM");
-          }),
-      });
+      resolve(runningChild(child, port));
     };
     child.stderr.on("data", onData);
     child.once("error", reject);

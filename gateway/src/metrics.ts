@@ -83,8 +83,6 @@ interface RouteCounts {
   active: number;
   /** A call of this route reached the relay (so it has an active-calls series). */
   relayed: boolean;
-  /** A call of this route finished (so it has bytes series). */
-  finished: boolean;
   bytesIn: number;
   bytesOut: number;
 }
@@ -95,14 +93,12 @@ const newRouteCounts = (service: string, method: string): RouteCounts => ({
   refusals: new Map(),
   active: 0,
   relayed: false,
-  finished: false,
   bytesIn: 0,
   bytesOut: 0,
 });
 
 export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
   const own = new Registry();
-  const seen = new Set<string>();
   // Per-call figures are plain numbers on a per-route record (no label
   // object, no label hashing on the call path); the counters below read
   // them when /metrics is scraped.
@@ -155,7 +151,7 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     collect() {
       this.reset();
       for (const route of eachRoute()) {
-        if (!route.finished) continue;
+        if (route.outcomes.size === 0 && route.refusals.size === 0) continue; // none finished yet
         this.inc({ ...route.labels, direction: "in" }, route.bytesIn);
         this.inc({ ...route.labels, direction: "out" }, route.bytesOut);
       }
@@ -202,12 +198,14 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
   // What /metrics serves: the gateway's metrics, then the process's.
   const registry = Registry.merge([own, processMetrics()]);
 
+  // Bounded route labels: the routes counted so far, then "other".
+  let distinctRoutes = 0;
   const labels = (service: string, method: string) => {
-    const key = `${service}/${method}`;
-    if (seen.has(key)) return { service, method };
-    if (seen.size >= MAX_METHOD_LABELS) return { service: "other", method: "other" };
-    seen.add(key);
-    return { service, method };
+    const known = routes.get(service)?.get(method);
+    if (known !== undefined) return known.labels;
+    if (distinctRoutes >= MAX_METHOD_LABELS) return countsFor("other", "other").labels;
+    distinctRoutes++;
+    return countsFor(service, method).labels;
   };
 
   return {
@@ -223,7 +221,6 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     },
     callFinished(call) {
       const route = countsFor(call.service, call.method);
-      route.finished = true;
       if (call.relayed) route.active--;
       if (call.reason === undefined) {
         route.outcomes.set(call.grpcStatus, (route.outcomes.get(call.grpcStatus) ?? 0) + 1);

@@ -49,7 +49,11 @@ export class WebResponse {
   private readonly options: WebResponseOptions;
   /** Response headers decided (the upstream answered) but not yet written. */
   private heldHeaders: OutgoingHttpHeaders | undefined;
-  /** Message bytes not yet written (raw frames, before base64). */
+  /**
+   * Message bytes not yet written (raw frames, before base64): while the
+   * headers are held (a unary reply in the making), and after them small
+   * chunks held until the turn ends (HTTP/1.1, see cork()).
+   */
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private flushScheduled = false;
@@ -57,9 +61,6 @@ export class WebResponse {
   private readonly http1: ServerResponse | undefined;
   /** write() corked the socket; it is uncorked in the check phase (setImmediate). */
   private corkPending = false;
-  /** Small chunks held while corked, written as one (see cork()). */
-  private small: Uint8Array[] = [];
-  private smallBytes = 0;
   /** Headers are decided: a later end() sends a trailer frame, not trailers-only. */
   headersSent = false;
   finished = false;
@@ -88,12 +89,7 @@ export class WebResponse {
   /** Relays message bytes; false means the browser is slow (backpressure). */
   write(chunk: Uint8Array): boolean {
     if (this.finished) return true;
-    if (this.heldHeaders !== undefined) {
-      this.held.push(chunk);
-      this.heldBytes += chunk.length;
-      if (this.heldBytes < COALESCE_BYTES) return true;
-      return this.flush();
-    }
+    if (this.heldHeaders !== undefined) return this.hold(chunk) || this.flush();
     return this.writeOut(chunk);
   }
 
@@ -125,19 +121,23 @@ export class WebResponse {
       return;
     }
     this.finished = true;
-    if (this.small.length > 0) this.writeSmall();
     const frame = encodeTrailerFrame(trailers);
-    // Still held (a unary reply): headers, messages and trailer frame in one
-    // write. Otherwise (a stream) the trailer frame ends what is out already.
-    const held = this.heldHeaders;
+    const headers = this.heldHeaders;
     this.heldHeaders = undefined;
-    if (held !== undefined) this.held.push(frame);
-    const out = this.encode(held === undefined ? frame : this.takeHeld());
-    this.bytesOut += out.length;
-    if (held !== undefined) {
-      held["content-length"] = String(out.length);
-      res.writeHead(200, held);
+    if (headers !== undefined) {
+      // Still held (a unary reply): headers, messages and trailer frame in one write.
+      this.held.push(frame);
+      const out = this.encode(this.takeHeld());
+      this.bytesOut += out.length;
+      headers["content-length"] = String(out.length);
+      res.writeHead(200, headers);
+      res.end(out);
+      return;
     }
+    // A stream: the small chunks held this turn, then the trailer frame.
+    if (this.held.length > 0) this.writeEncoded(this.takeHeld());
+    const out = this.encode(frame);
+    this.bytesOut += out.length;
     res.end(out);
   }
 
@@ -177,22 +177,18 @@ export class WebResponse {
 
   private writeOut(chunk: Uint8Array): boolean {
     if (this.http1 !== undefined && !this.corkPending) this.cork(this.http1.socket);
-    if (this.corkPending && chunk.length < SMALL_CHUNK_BYTES) {
-      // Held until the turn ends (or 16 KiB): one HTTP/1.1 chunk for many.
-      this.small.push(chunk);
-      this.smallBytes += chunk.length;
-      return this.smallBytes < COALESCE_BYTES ? true : this.writeSmall();
-    }
-    const flushed = this.small.length > 0 ? this.writeSmall() : true; // keep the order
+    // Small chunks are held until the turn ends (or 16 KiB): one HTTP/1.1 chunk for many.
+    if (this.corkPending && chunk.length < SMALL_CHUNK_BYTES)
+      return this.hold(chunk) || this.writeEncoded(this.takeHeld());
+    const flushed = this.held.length > 0 ? this.writeEncoded(this.takeHeld()) : true; // keep the order
     return this.writeEncoded(chunk) && flushed;
   }
 
-  /** Writes the small chunks held this turn as one. */
-  private writeSmall(): boolean {
-    const parts = this.small;
-    this.small = [];
-    this.smallBytes = 0;
-    return this.writeEncoded(parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts));
+  /** Holds a chunk; false once 16 KiB are held and they should be written. */
+  private hold(chunk: Uint8Array): boolean {
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    return this.heldBytes < COALESCE_BYTES;
   }
 
   private writeEncoded(chunk: Uint8Array): boolean {
@@ -228,7 +224,7 @@ export class WebResponse {
       // the next response on this keep-alive connection, so leave it alone.
       if (this.finished) return;
       // Its backpressure signal reaches the relay with the next write.
-      if (this.small.length > 0) this.writeSmall();
+      if (this.held.length > 0) this.writeEncoded(this.takeHeld());
       socket.uncork();
     });
   }
