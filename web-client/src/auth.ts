@@ -1,0 +1,283 @@
+import {
+  InMemoryWebStorage,
+  type User,
+  UserManager,
+  type UserManagerSettings,
+  WebStorageStateStore,
+} from "oidc-client-ts";
+import type { AccessTokenSource } from "./auth-interceptor.ts";
+import { LoginRequiredError } from "./login-required-error.ts";
+import { cleanCallbackUrl, currentPath, safeReturnTo } from "./return-to.ts";
+import { sessionChange } from "./session-change.ts";
+import { createSubscribers } from "./subscribers.ts";
+import { createTabLock, type Exclusive } from "./tab-lock.ts";
+import { createTokenKeeper, type TokenSet } from "./token-keeper.ts";
+
+export interface AuthOptions {
+  /** The OpenID provider's issuer URL (its discovery document is at `<authority>/.well-known/openid-configuration`). */
+  readonly authority: string;
+  readonly clientId: string;
+  /** Where the provider sends the browser back with the code; that page calls handleRedirectCallback(). */
+  readonly redirectUri: string;
+  /** Where the provider sends the browser after logout. */
+  readonly postLogoutRedirectUri?: string;
+  /** Default `"openid offline_access"`; `offline_access` asks for a refresh token. */
+  readonly scope?: string;
+  /** RFC 8707 resource indicator(s): the audience of the access token. */
+  readonly resource?: string | string[];
+  /** Refresh when the token has less than this left; default 60 (capped at half its lifetime). */
+  readonly refreshLeewaySeconds?: number;
+  /**
+   * Where the session is kept: `"local"` (default: every tab of the origin
+   * shares it), `"session"` (this tab only, survives reloads) or `"memory"`
+   * (this page only). See the README on the trade-offs.
+   */
+  readonly storage?: "local" | "session" | "memory";
+  /** Refresh in the background ahead of expiry (default true); tokens are checked on use either way. */
+  readonly autoRefresh?: boolean;
+  /** Extra authorization request parameters (e.g. Auth0's `audience`). */
+  readonly extraQueryParams?: Record<string, string>;
+  /** Anything else for oidc-client-ts's UserManager (applied last). */
+  readonly userManagerSettings?: Partial<UserManagerSettings>;
+}
+
+export type AuthStatus = "signed-in" | "refreshed" | "signed-out" | "login-required";
+
+export interface AuthState {
+  readonly status: AuthStatus;
+  /** The `sub` of the signed-in user. */
+  readonly subject?: string;
+  /** Scopes the provider granted. */
+  readonly scopes?: readonly string[];
+  /** When the current access token expires (ms since the epoch). */
+  readonly expiresAtMs?: number;
+  /** Why login is required (see LoginRequiredError.reason). */
+  readonly reason?: string;
+}
+
+export interface LoginOptions {
+  /** Path (same origin) handleRedirectCallback returns; default the current page. */
+  readonly returnTo?: string;
+  readonly loginHint?: string;
+  readonly extraQueryParams?: Record<string, string>;
+}
+
+export interface LogoutOptions {
+  /** Visit the provider's end-session endpoint (default true); false signs out here only. */
+  readonly redirect?: boolean;
+}
+
+export interface Auth extends AccessTokenSource {
+  login(options?: LoginOptions): Promise<void>;
+  handleRedirectCallback(url?: string): Promise<{ returnTo: string }>;
+  getAccessToken(): Promise<string>;
+  replaceAccessToken(rejected: string): Promise<string>;
+  /** Listens for signed-in / refreshed / signed-out / login-required, in this tab and the others. */
+  subscribe(listener: (state: AuthState) => void): () => void;
+  /** The session as it is now ("signed-in" or "signed-out"), for a first render. */
+  getState(): Promise<AuthState>;
+  logout(options?: LogoutOptions): Promise<void>;
+  /** Stops timers and listeners (tests, or an app tearing down). */
+  close(): void;
+  /** The oidc-client-ts UserManager underneath, for what this API does not cover. */
+  readonly userManager: UserManager;
+}
+
+/** The access token's lifetime from its JWT `exp - iat`, if it is a JWT. */
+function jwtLifetimeMs(token: string): number | undefined {
+  try {
+    const part = token.split(".")[1] ?? "";
+    const claims = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/")));
+    const lifetime = claims.exp - claims.iat;
+    return Number.isFinite(lifetime) && lifetime > 0 ? lifetime * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toTokens(user: User | null): TokenSet | null {
+  if (user === null || !user.access_token) return null;
+  return {
+    accessToken: user.access_token,
+    // No expires_in from the provider: never refreshed ahead, only after a 16.
+    expiresAtMs: user.expires_at === undefined ? Number.POSITIVE_INFINITY : user.expires_at * 1000,
+    lifetimeMs: jwtLifetimeMs(user.access_token),
+    hasRefreshToken: Boolean(user.refresh_token),
+  };
+}
+
+function stateOf(status: AuthStatus, user: User | null): AuthState {
+  if (user === null) return { status };
+  return {
+    status,
+    subject: user.profile.sub,
+    scopes: user.scope?.split(" ").filter(Boolean) ?? [],
+    ...(user.expires_at === undefined ? {} : { expiresAtMs: user.expires_at * 1000 }),
+  };
+}
+
+function pickStorage(kind: AuthOptions["storage"]): Storage {
+  if (kind === "memory") return new InMemoryWebStorage();
+  return kind === "session" ? sessionStorage : localStorage;
+}
+
+/**
+ * OIDC login (authorization code + PKCE through oidc-client-ts) and an access
+ * token that is always fresh: checked on use, refreshed ahead of expiry, one
+ * refresh at a time within a tab and across the tabs of an origin.
+ */
+export function createAuth(options: AuthOptions): Auth {
+  const storage = pickStorage(options.storage);
+  const shared = options.storage === undefined || options.storage === "local";
+  const resource = options.resource === undefined ? {} : { resource: options.resource };
+  const userManager = new UserManager({
+    authority: options.authority,
+    client_id: options.clientId,
+    redirect_uri: options.redirectUri,
+    ...(options.postLogoutRedirectUri
+      ? { post_logout_redirect_uri: options.postLogoutRedirectUri }
+      : {}),
+    response_type: "code",
+    scope: options.scope ?? "openid offline_access",
+    ...resource,
+    ...(options.extraQueryParams ? { extraQueryParams: options.extraQueryParams } : {}),
+    userStore: new WebStorageStateStore({ store: storage }),
+    // Refresh is ours (coordinated across tabs); oidc-client-ts's own timer is not.
+    automaticSilentRenew: false,
+    monitorSession: false,
+    loadUserInfo: false,
+    ...options.userManagerSettings,
+  });
+  const scope = `${options.authority}:${options.clientId}`;
+  const userKey = `oidc.user:${scope}`;
+  const endedKey = `grpc-edge.login-required:${scope}`;
+  const exclusive: Exclusive = shared
+    ? createTabLock(`grpc-edge.refresh:${scope}`)
+    : (task) => task();
+  const subscribers = createSubscribers<AuthState>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const keeper = createTokenKeeper({
+    source: {
+      load: async () => toTokens(await userManager.getUser()),
+      async refresh() {
+        const tokens = toTokens(await userManager.signinSilent(resource));
+        if (tokens === null) throw new LoginRequiredError("login_required");
+        return tokens;
+      },
+    },
+    leewayMs: (options.refreshLeewaySeconds ?? 60) * 1000,
+    now: Date.now,
+    exclusive,
+    async onRefreshed() {
+      subscribers.emit(stateOf("refreshed", await userManager.getUser()));
+      void schedule();
+    },
+    async onLoginRequired(error) {
+      // Tell the other tabs why, then drop the dead session so they stop using it.
+      if (shared) storage.setItem(endedKey, error.reason);
+      await userManager.removeUser();
+      subscribers.emit({ status: "login-required", reason: error.reason });
+    },
+  });
+
+  /** Background refresh: wakes when the token is due, checks it like any caller. */
+  async function schedule(): Promise<void> {
+    clearTimeout(timer);
+    timer = undefined;
+    if (options.autoRefresh === false) return;
+    const tokens = toTokens(await userManager.getUser());
+    if (tokens === null || !tokens.hasRefreshToken || !Number.isFinite(tokens.expiresAtMs)) return;
+    const dueAt = Math.max(keeper.refreshDueAtMs(tokens), keeper.retryAtMs());
+    timer = setTimeout(
+      () => {
+        keeper.getAccessToken().then(schedule, () => {
+          if (keeper.retryAtMs() > Date.now()) void schedule();
+        });
+      },
+      Math.max(1000, dueAt - Date.now()),
+    );
+  }
+
+  const onStorage = (event: StorageEvent) => {
+    if (event.storageArea !== storage) return;
+    const change = sessionChange(event, userKey);
+    if (change === undefined) return;
+    if (change === "signed-out") {
+      clearTimeout(timer);
+      const reason = storage.getItem(endedKey);
+      const error = new LoginRequiredError(reason ?? "signed_out");
+      keeper.end(error);
+      subscribers.emit(reason ? { status: "login-required", reason } : { status: "signed-out" });
+      return;
+    }
+    keeper.reset();
+    void userManager.getUser().then((user) => {
+      subscribers.emit(stateOf(change, user));
+      void schedule();
+    });
+  };
+  if (shared) globalThis.addEventListener?.("storage", onStorage);
+  void schedule();
+
+  return {
+    userManager,
+    async login(login = {}) {
+      await userManager.signinRedirect({
+        state: { returnTo: safeReturnTo(login.returnTo ?? currentPath()) },
+        ...(login.loginHint ? { login_hint: login.loginHint } : {}),
+        ...(login.extraQueryParams ? { extraQueryParams: login.extraQueryParams } : {}),
+      });
+    },
+    async handleRedirectCallback(url = location.href) {
+      try {
+        const user = await userManager.signinRedirectCallback(url);
+        if (shared) storage.removeItem(endedKey);
+        keeper.reset();
+        subscribers.emit(stateOf("signed-in", user));
+        void schedule();
+        return {
+          returnTo: safeReturnTo((user.state as { returnTo?: unknown } | undefined)?.returnTo),
+        };
+      } catch (err) {
+        const code = (err as { error?: unknown }).error;
+        throw new LoginRequiredError(
+          typeof code === "string" ? code : "callback_failed",
+          `login failed: ${err instanceof Error ? err.message : String(err)}`,
+          err,
+        );
+      } finally {
+        if (url === location.href) cleanCallbackUrl();
+      }
+    },
+    getAccessToken: () => keeper.getAccessToken(),
+    replaceAccessToken: (rejected) => keeper.replaceAccessToken(rejected),
+    subscribe: (listener) => subscribers.add(listener),
+    async getState() {
+      const user = await userManager.getUser();
+      return stateOf(user === null ? "signed-out" : "signed-in", user);
+    },
+    async logout(logout = {}) {
+      clearTimeout(timer);
+      const user = await userManager.getUser();
+      const metadata = await userManager.metadataService.getMetadata().catch(() => undefined);
+      // Revoke the refresh token so a copy of it is useless; a failure must not block logout.
+      if (user?.refresh_token && metadata?.revocation_endpoint) {
+        await userManager.revokeTokens(["refresh_token"]).catch(() => undefined);
+      }
+      await userManager.removeUser();
+      keeper.end(new LoginRequiredError("signed_out"));
+      subscribers.emit({ status: "signed-out" });
+      if (logout.redirect === false) return;
+      if (metadata?.end_session_endpoint) {
+        await userManager.signoutRedirect(user?.id_token ? { id_token_hint: user.id_token } : {});
+      } else if (options.postLogoutRedirectUri) {
+        location.assign(options.postLogoutRedirectUri);
+      }
+    },
+    close() {
+      clearTimeout(timer);
+      if (shared) globalThis.removeEventListener?.("storage", onStorage);
+    },
+  };
+}

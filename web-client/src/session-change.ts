@@ -1,0 +1,15 @@
+/**
+ * What a `storage` event says about the session another tab changed: the
+ * tabs of an origin share it through localStorage, and the browser fires
+ * `storage` in every other tab when it changes.
+ */
+export function sessionChange(
+  event: Pick<StorageEvent, "key" | "oldValue" | "newValue">,
+  userKey: string,
+): "signed-in" | "refreshed" | "signed-out" | undefined {
+  // key null: the other tab called localStorage.clear().
+  if (event.key === null) return "signed-out";
+  if (event.key !== userKey) return undefined;
+  if (event.newValue === null) return event.oldValue === null ? undefined : "signed-out";
+  return event.oldValue === null ? "signed-in" : "refreshed";
+}
