@@ -6,8 +6,9 @@ import {
   WebStorageStateStore,
 } from "oidc-client-ts";
 import type { AccessTokenSource } from "./auth-interceptor.ts";
+import { cleanCallbackUrl, currentPath } from "./callback-url.ts";
 import { LoginRequiredError } from "./login-required-error.ts";
-import { cleanCallbackUrl, currentPath, safeReturnTo } from "./return-to.ts";
+import { safeReturnTo } from "./return-to.ts";
 import { sessionChange } from "./session-change.ts";
 import { createSubscribers } from "./subscribers.ts";
 import { createTabLock, type Exclusive } from "./tab-lock.ts";

@@ -4,7 +4,7 @@
  * `storage` in every other tab when it changes.
  */
 export function sessionChange(
-  event: Pick<StorageEvent, "key" | "oldValue" | "newValue">,
+  event: { key: string | null; oldValue: string | null; newValue: string | null },
   userKey: string,
 ): "signed-in" | "refreshed" | "signed-out" | undefined {
   // key null: the other tab called localStorage.clear().

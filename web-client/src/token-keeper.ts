@@ -47,7 +47,7 @@ export interface TokenKeeper {
   refreshDueAtMs(tokens: TokenSet): number;
   /** When a failed refresh may be tried again (0 when nothing failed). */
   retryAtMs(): number;
-  /** Ends the session (e.g. another tab learnt it is over): calls reject until `reset`. */
+  /** The session ended elsewhere (another tab, a logout): calls reject with `error` until `reset`. */
   end(error: LoginRequiredError): void;
   /** A new session began: forget the end and the backoff. */
   reset(): void;
@@ -68,7 +68,8 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
   const dueAt = (t: TokenSet) => t.expiresAtMs - leewayFor(t);
   const fresh = (t: TokenSet) => now() < dueAt(t);
 
-  function end(error: LoginRequiredError): void {
+  /** A refresh failed for good here: latch it and tell the listener once. */
+  function fail(error: LoginRequiredError): void {
     if (ended !== undefined) return;
     ended = error;
     options.onLoginRequired?.(error);
@@ -114,7 +115,7 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
                 `login required: the provider refused to refresh the session (${reason})`,
                 err,
               );
-        end(error);
+        fail(error);
         throw ended ?? error;
       }
       // A passing failure: back off so that the token endpoint is not hammered.
@@ -155,7 +156,9 @@ export function createTokenKeeper(options: TokenKeeperOptions): TokenKeeper {
     },
     refreshDueAtMs: dueAt,
     retryAtMs: () => retryAt,
-    end,
+    end(error) {
+      ended ??= error;
+    },
     reset() {
       ended = undefined;
       retryAt = 0;
