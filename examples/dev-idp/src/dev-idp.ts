@@ -97,6 +97,10 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/favicon.ico") {
+      res.writeHead(204).end();
+      return;
+    }
     if (path.startsWith("/interaction/") && provider !== undefined) {
       interaction(provider, req, res).catch((err: unknown) => {
         if (!res.headersSent) {
