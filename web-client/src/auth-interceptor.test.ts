@@ -200,3 +200,77 @@ describe("gateway error helpers", () => {
     assert.deepEqual(requiredScopes(new ConnectError("x", Code.PermissionDenied)), []);
   });
 });
+
+describe("auth interceptor with DPoP", () => {
+  /** A source whose "proofs" spell out what they were made for. */
+  function dpopSource(bound = true) {
+    const { state, source } = tokens();
+    const proofs: string[] = [];
+    const dpop: AccessTokenSource = {
+      ...source,
+      async dpopProof({ url, method, accessToken, nonce }) {
+        if (!bound) return undefined;
+        const proof = `proof(${method} ${url} ${accessToken} ${nonce ?? "-"})`;
+        proofs.push(proof);
+        return proof;
+      },
+    };
+    return { state, proofs, source: dpop };
+  }
+
+  /** A gateway that wants a nonce it hands out on the first refusal. */
+  function nonceServer(nonces: string[]) {
+    const seen: Array<{ authorization: string; dpop: string }> = [];
+    const routes = (router: import("@connectrpc/connect").ConnectRouter) =>
+      router.service(NotesService, {
+        async getNote(_req, ctx) {
+          const dpop = ctx.requestHeader.get("dpop") ?? "";
+          seen.push({ authorization: ctx.requestHeader.get("authorization") ?? "", dpop });
+          const current = nonces[0] as string;
+          if (!dpop.includes(` ${current})`)) {
+            if (nonces.length > 1) nonces.shift();
+            throw new ConnectError("dpop nonce required", Code.Unauthenticated, {
+              "www-authenticate": 'DPoP error="use_dpop_nonce", error_description="nonce required"',
+              "dpop-nonce": current,
+            });
+          }
+          ctx.responseHeader.set("dpop-nonce", current);
+          return { note: { id: "1", text: "hello" } };
+        },
+      });
+    return { seen, routes };
+  }
+
+  it("sends authorization: DPoP with a proof for the call's URL and method, then the nonce the gateway asks for (once)", async () => {
+    const { state, proofs, source } = dpopSource();
+    const { seen, routes } = nonceServer(["n1"]);
+    const notes = client(source, routes);
+    await notes.getNote({ id: "1" });
+    const url = `${base}/demo.notes.v1.NotesService/GetNote`;
+    assert.deepEqual(seen, [
+      { authorization: "DPoP at-0", dpop: `proof(POST ${url} at-0 -)` },
+      { authorization: "DPoP at-0", dpop: `proof(POST ${url} at-0 n1)` },
+    ]);
+    assert.deepEqual(state.replaced, [], "a nonce challenge does not refresh the token");
+    await notes.getNote({ id: "1" });
+    assert.equal(seen.length, 3, "the nonce is kept for the next call to that gateway");
+    assert.equal(proofs.length, 3);
+  });
+
+  it("never loops on nonce challenges", async () => {
+    const { source } = dpopSource();
+    const { seen, routes } = nonceServer(["n1", "n2", "n3"]);
+    const err = await client(source, routes)
+      .getNote({ id: "1" })
+      .then(() => assert.fail("expected 16"), ConnectError.from);
+    assert.equal(err.code, Code.Unauthenticated);
+    assert.equal(seen.length, 2);
+  });
+
+  it("sends Bearer and no dpop header for a token that is not DPoP-bound", async () => {
+    const { source } = dpopSource(false);
+    const { seen, routes } = server(() => true);
+    await client(source, routes).getNote({ id: "1" });
+    assert.deepEqual(seen, ["Bearer at-0"]);
+  });
+});

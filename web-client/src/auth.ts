@@ -1,18 +1,21 @@
 import {
+  IndexedDbDPoPStore,
   InMemoryWebStorage,
   type User,
   UserManager,
   type UserManagerSettings,
   WebStorageStateStore,
 } from "oidc-client-ts";
-import type { AccessTokenSource } from "./auth-interceptor.ts";
+import type { AccessTokenSource, DpopProofRequest } from "./auth-interceptor.ts";
+import { type AuthState, stateOf } from "./auth-state.ts";
 import { cleanCallbackUrl, currentPath } from "./callback-url.ts";
 import { LoginRequiredError } from "./login-required-error.ts";
 import { safeReturnTo } from "./return-to.ts";
 import { sessionChange } from "./session-change.ts";
+import { toTokens } from "./stored-session.ts";
 import { createSubscribers } from "./subscribers.ts";
 import { createTabLock, type Exclusive } from "./tab-lock.ts";
-import { createTokenKeeper, type TokenSet } from "./token-keeper.ts";
+import { createTokenKeeper } from "./token-keeper.ts";
 
 export interface AuthOptions {
   /** The OpenID provider's issuer URL (its discovery document is at `<authority>/.well-known/openid-configuration`). */
@@ -36,24 +39,16 @@ export interface AuthOptions {
   readonly storage?: "local" | "session" | "memory";
   /** Refresh in the background ahead of expiry (default true); tokens are checked on use either way. */
   readonly autoRefresh?: boolean;
+  /**
+   * Sender-constrained tokens (RFC 9449): a non-extractable P-256 key kept in
+   * IndexedDB, the authorization code bound to it (`dpop_jkt`), and every
+   * call sent as `authorization: DPoP <token>` with a fresh proof.
+   */
+  readonly dpop?: boolean;
   /** Extra authorization request parameters (e.g. Auth0's `audience`). */
   readonly extraQueryParams?: Record<string, string>;
   /** Anything else for oidc-client-ts's UserManager (applied last). */
   readonly userManagerSettings?: Partial<UserManagerSettings>;
-}
-
-export type AuthStatus = "signed-in" | "refreshed" | "signed-out" | "login-required";
-
-export interface AuthState {
-  readonly status: AuthStatus;
-  /** The `sub` of the signed-in user. */
-  readonly subject?: string;
-  /** Scopes the provider granted. */
-  readonly scopes?: readonly string[];
-  /** When the current access token expires (ms since the epoch). */
-  readonly expiresAtMs?: number;
-  /** Why login is required (see LoginRequiredError.reason). */
-  readonly reason?: string;
 }
 
 export interface LoginOptions {
@@ -73,6 +68,8 @@ export interface Auth extends AccessTokenSource {
   handleRedirectCallback(url?: string): Promise<{ returnTo: string }>;
   getAccessToken(): Promise<string>;
   replaceAccessToken(rejected: string): Promise<string>;
+  /** With `dpop: true` and a DPoP-bound token, a proof for one call (used by the interceptor). */
+  dpopProof(request: DpopProofRequest): Promise<string | undefined>;
   /** Listens for signed-in / refreshed / signed-out / login-required, in this tab and the others. */
   subscribe(listener: (state: AuthState) => void): () => void;
   /** The session as it is now ("signed-in" or "signed-out"), for a first render. */
@@ -82,39 +79,6 @@ export interface Auth extends AccessTokenSource {
   close(): void;
   /** The oidc-client-ts UserManager underneath, for what this API does not cover. */
   readonly userManager: UserManager;
-}
-
-/** The access token's lifetime from its JWT `exp - iat`, if it is a JWT. */
-function jwtLifetimeMs(token: string): number | undefined {
-  try {
-    const part = token.split(".")[1] ?? "";
-    const claims = JSON.parse(atob(part.replace(/-/g, "+").replace(/_/g, "/")));
-    const lifetime = claims.exp - claims.iat;
-    return Number.isFinite(lifetime) && lifetime > 0 ? lifetime * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function toTokens(user: User | null): TokenSet | null {
-  if (user === null || !user.access_token) return null;
-  return {
-    accessToken: user.access_token,
-    // No expires_in from the provider: never refreshed ahead, only after a 16.
-    expiresAtMs: user.expires_at === undefined ? Number.POSITIVE_INFINITY : user.expires_at * 1000,
-    lifetimeMs: jwtLifetimeMs(user.access_token),
-    hasRefreshToken: Boolean(user.refresh_token),
-  };
-}
-
-function stateOf(status: AuthStatus, user: User | null): AuthState {
-  if (user === null) return { status };
-  return {
-    status,
-    subject: user.profile.sub,
-    scopes: user.scope?.split(" ").filter(Boolean) ?? [],
-    ...(user.expires_at === undefined ? {} : { expiresAtMs: user.expires_at * 1000 }),
-  };
 }
 
 function pickStorage(kind: AuthOptions["storage"]): Storage {
@@ -143,6 +107,9 @@ export function createAuth(options: AuthOptions): Auth {
     ...resource,
     ...(options.extraQueryParams ? { extraQueryParams: options.extraQueryParams } : {}),
     userStore: new WebStorageStateStore({ store: storage }),
+    ...(options.dpop
+      ? { dpop: { store: new IndexedDbDPoPStore(), bind_authorization_code: true } }
+      : {}),
     // Refresh is ours (coordinated across tabs); oidc-client-ts's own timer is not.
     automaticSilentRenew: false,
     monitorSession: false,
@@ -253,6 +220,13 @@ export function createAuth(options: AuthOptions): Auth {
     },
     getAccessToken: () => keeper.getAccessToken(),
     replaceAccessToken: (rejected) => keeper.replaceAccessToken(rejected),
+    async dpopProof({ url, method, accessToken, nonce }) {
+      if (!options.dpop) return undefined;
+      const user = await userManager.getUser();
+      // A token the provider did not bind (token_type Bearer) goes as Bearer.
+      if (user?.token_type?.toLowerCase() !== "dpop") return undefined;
+      return userManager.dpopProof(url, { access_token: accessToken } as User, method, nonce);
+    },
     subscribe: (listener) => subscribers.add(listener),
     async getState() {
       const user = await userManager.getUser();

@@ -5,8 +5,6 @@
 export {
   type Auth,
   type AuthOptions,
-  type AuthState,
-  type AuthStatus,
   createAuth,
   type LoginOptions,
   type LogoutOptions,
@@ -15,7 +13,9 @@ export {
   type AccessTokenSource,
   type AuthInterceptorOptions,
   createAuthInterceptor,
+  type DpopProofRequest,
 } from "./auth-interceptor.ts";
+export type { AuthState, AuthStatus } from "./auth-state.ts";
 export { gatewayReason, requiredScopes } from "./gateway-error.ts";
 export { createGatewayTransport, type GatewayTransportOptions } from "./gateway-transport.ts";
 export { LoginRequiredError } from "./login-required-error.ts";
