@@ -9,6 +9,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { startDevIdp } from "@grpc-edge/dev-idp";
 import { launchChromium } from "@grpc-edge/testing";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
@@ -77,8 +78,8 @@ function runDemo(
   return { child, output: () => text, exited };
 }
 
-async function startDemoProcess(extra: string[] = []): Promise<RunningDemo> {
-  const ports = await freePorts(4);
+async function startDemoProcess(extra: string[] = [], ports?: number[]): Promise<RunningDemo> {
+  ports ??= await freePorts(4);
   const { child, output, exited } = runDemo(ports, extra);
   const deadline = Date.now() + 60_000;
   let url: string | undefined;
@@ -205,6 +206,50 @@ describe("npm run demo", () => {
     } finally {
       await context.close();
       await demo.interrupt();
+    }
+  });
+
+  it("points the same page and gateway at another OpenID provider with --oidc-*", async () => {
+    const ports = await freePorts(4);
+    const web = `http://localhost:${ports[0]}`;
+    const own = await startDevIdp({
+      clients: [
+        {
+          clientId: "their-web",
+          redirectUris: [`${web}/callback`],
+          postLogoutRedirectUris: [`${web}/signed-out`],
+        },
+      ],
+      resource: "https://notes.example.com",
+    });
+    const demo = await startDemoProcess(
+      [
+        "--oidc-issuer",
+        own.issuer,
+        "--oidc-client-id",
+        "their-web",
+        "--oidc-audience",
+        "https://notes.example.com",
+      ],
+      ports,
+    );
+    const context = await browser.newContext();
+    try {
+      assert.match(
+        demo.output(),
+        new RegExp(`Log in with your provider \\(${own.issuer.replace(/\./g, "\\.")}\\)`),
+      );
+      assert.ok(await portIsFree(ports[2] as number), "the embedded provider is not started");
+      const page = await context.newPage();
+      await page.goto(demo.url);
+      await loginAs(page, "bob");
+      await page.click("#echo");
+      await statusStartsWith(page, "EchoMetadata: OK");
+      assert.match(await text(page, "#upstream"), new RegExp(`x-auth-issuer\\s+${own.issuer}`));
+    } finally {
+      await context.close();
+      await demo.interrupt();
+      await own.close();
     }
   });
 
