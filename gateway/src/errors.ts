@@ -4,7 +4,7 @@
  * The client sees `grpc-message: <reason>: <message>` and the
  * `grpc-edge-reason` trailer; the original error stays in `cause` for logs.
  */
-import { Code } from "./grpc-status.ts";
+import { Code } from "./grpc-web/grpc-status.ts";
 
 interface ReasonInfo {
   readonly code: Code;

@@ -4,11 +4,11 @@
  */
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { isClusterPrimary, isClusterWorker, runPrimary } from "./cluster.ts";
-import { type GatewayConfig, loadConfig } from "./config.ts";
-import { ConfigError } from "./config-error.ts";
-import { missingNodeFlags } from "./node-flags.ts";
-import { createGateway } from "./server.ts";
+import { type GatewayConfig, loadConfig } from "./config/config.ts";
+import { ConfigError } from "./config/config-error.ts";
+import { createGateway } from "./gateway.ts";
+import { isClusterPrimary, isClusterWorker, runPrimary } from "./ops/cluster.ts";
+import { missingNodeFlags } from "./ops/node-flags.ts";
 
 const USAGE = `Usage: grpc-edge-gateway --config <file.yaml>
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import { GATEWAY_NODE_FLAGS } from "../src/node-flags.ts";
+import { GATEWAY_NODE_FLAGS } from "../src/ops/node-flags.ts";
 import { postGrpcWeb } from "./support/http.ts";
 import {
   grpcFrame,

@@ -4,7 +4,7 @@
  * with defaults: gateway/docs/auth.md.
  */
 import { resolve } from "node:path";
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { type AsymmetricAlgorithm, parseAlgorithms } from "./algorithms.ts";
 import {
   boolean,

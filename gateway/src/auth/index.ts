@@ -13,9 +13,9 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
+import { loadDescriptorSet } from "../routing/descriptor-set.ts";
 import type { AuthConfig } from "./auth-config.ts";
 import { extractBearerToken } from "./bearer-token.ts";
-import { loadDescriptorSet } from "./descriptor-set.ts";
 import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
 import { checkRulesAgainstDescriptors, compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
@@ -23,8 +23,8 @@ import { createTokenCache } from "./token-cache.ts";
 import { createTokenVerifier, type VerifiedToken } from "./token-verifier.ts";
 import { insufficientScopeError } from "./www-authenticate.ts";
 
+export { loadDescriptorSet } from "../routing/descriptor-set.ts";
 export { type AuthConfig, type IssuerConfig, parseAuthConfig } from "./auth-config.ts";
-export { loadDescriptorSet } from "./descriptor-set.ts";
 export type { Decision, DescriptorIndex, PolicyName, RuleConfig } from "./policy.ts";
 
 export interface CallInfo {

@@ -4,7 +4,7 @@
  * then `/<Service>/*`, then `*`, then `auth.defaultPolicy`. Specificity, not
  * rule order, decides, so reordering the YAML never changes who may call what.
  */
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
 
 export type PolicyName = "public" | "authenticated" | "deny";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createAuthStep, loadDescriptorSet, parseAuthConfig } from "../../src/auth/index.ts";
-import { ConfigError } from "../../src/config-error.ts";
+import { ConfigError } from "../../src/config/config-error.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
 import {
   authConfigFor,

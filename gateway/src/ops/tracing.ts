@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { MethodPath } from "./routing.ts";
+import type { MethodPath } from "../routing/router.ts";
 
 export interface CallSpan {
   /** Writes this span's context into the upstream request headers. */

@@ -4,7 +4,7 @@
  * boundary (each frame base64-encoded on its own, then concatenated), which
  * Buffer's decoder alone does not handle: it stops at the first "=".
  */
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 
 const BASE64_CHARS = /^[A-Za-z0-9+/=]*$/;
 /** A complete quartet with padding: "xx==" or "xxx=". */

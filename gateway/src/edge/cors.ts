@@ -5,7 +5,7 @@
  */
 import cors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
-import type { GatewayConfig } from "./config.ts";
+import type { GatewayConfig } from "../config/config.ts";
 
 /** Request headers gRPC-Web clients and the auth flow send. */
 export const GRPC_WEB_ALLOWED_HEADERS = [

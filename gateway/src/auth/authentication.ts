@@ -7,6 +7,10 @@ import type { IncomingHttpHeaders } from "node:http";
 import { resolve } from "node:path";
 import type { FastifyBaseLogger } from "fastify";
 import type { Logger } from "pino";
+import type { GatewayConfig } from "../config/config.ts";
+import { ConfigError } from "../config/config-error.ts";
+import { GatewayError } from "../errors.ts";
+import type { MethodPath } from "../routing/router.ts";
 import {
   createAuthStep,
   type DescriptorIndex,
@@ -14,11 +18,7 @@ import {
   type Metadata,
   NO_METADATA,
   parseAuthConfig,
-} from "./auth/index.ts";
-import type { GatewayConfig } from "./config.ts";
-import { ConfigError } from "./config-error.ts";
-import { GatewayError } from "./errors.ts";
-import type { MethodPath } from "./routing.ts";
+} from "./index.ts";
 
 export interface CallAuthorizer {
   /** Throws unknown_method when a descriptor set is configured and lacks the method. */

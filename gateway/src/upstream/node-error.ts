@@ -3,8 +3,8 @@
  * gRPC statuses (DESIGN.md checklist item 14).
  */
 import { constants } from "node:http2";
-import { GatewayError } from "./errors.ts";
-import { Code } from "./grpc-status.ts";
+import { GatewayError } from "../errors.ts";
+import { Code } from "../grpc-web/grpc-status.ts";
 
 const TLS_CODES = new Set([
   "ERR_TLS_CERT_ALTNAME_INVALID",

@@ -4,7 +4,7 @@
  * are, and sizes are checked from the 5-byte prefix before the message
  * arrives (DESIGN.md decisions 1 and 3; checklist items 12 and 13).
  */
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 
 export const FLAG_COMPRESSED = 0x01;
 export const FLAG_TRAILER = 0x80;

@@ -2,7 +2,7 @@
  * grpc-timeout (gRPC over HTTP/2: `TimeoutValue TimeoutUnit`, 1-8 ASCII
  * digits then H, M, S, m, u or n). DESIGN.md checklist item 9.
  */
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   H: 3_600_000,

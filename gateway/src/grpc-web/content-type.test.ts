@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { acceptsTextOnly, isGrpcContentType, parseWebContentType } from "./protocol.ts";
+import { acceptsTextOnly, isGrpcContentType, parseWebContentType } from "./content-type.ts";
 
 describe("parseWebContentType", () => {
   it("maps every gRPC-Web type to its gRPC type", () => {

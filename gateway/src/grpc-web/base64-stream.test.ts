@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { GatewayError } from "../errors.ts";
 import { Base64Decoder, encodeBase64Chunk } from "./base64-stream.ts";
-import { GatewayError } from "./errors.ts";
 
 function decodeInChunks(text: string, size: number): Buffer {
   const decoder = new Base64Decoder();

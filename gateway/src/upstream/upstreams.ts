@@ -5,10 +5,10 @@
  */
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { GatewayConfig, TlsFiles } from "./config.ts";
+import type { GatewayConfig, TlsFiles } from "../config/config.ts";
 import { type FileWatcher, watchFiles } from "./file-watch.ts";
+import { createUpstreamPool, type UpstreamPool } from "./pool.ts";
 import { readListenerTls, readUpstreamTls } from "./tls-material.ts";
-import { createUpstreamPool, type UpstreamPool } from "./upstream-pool.ts";
 
 export interface UpstreamPools {
   readonly list: readonly UpstreamPool[];

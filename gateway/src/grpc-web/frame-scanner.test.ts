@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 import { FrameScanner } from "./frame-scanner.ts";
 
 function frame(flags: number, length: number): Buffer {

@@ -11,15 +11,15 @@ import {
   type Http2ServerRequest,
   type IncomingHttpHeaders,
 } from "node:http2";
-import { Base64Decoder } from "./base64-stream.ts";
-import { GatewayError, toGatewayError } from "./errors.ts";
-import { FrameScanner } from "./frame-scanner.ts";
-import { codeFromHttpStatus } from "./grpc-status.ts";
+import type { WebResponse } from "../edge/web-response.ts";
+import { GatewayError, toGatewayError } from "../errors.ts";
+import { Base64Decoder } from "../grpc-web/base64-stream.ts";
+import { isGrpcContentType } from "../grpc-web/content-type.ts";
+import { FrameScanner } from "../grpc-web/frame-scanner.ts";
+import { codeFromHttpStatus } from "../grpc-web/grpc-status.ts";
 import { filterResponseHeaders } from "./header-rewrite.ts";
-import { isGrpcContentType } from "./protocol.ts";
-import { errorFromRstCode, errorFromUpstreamFailure } from "./upstream-error.ts";
-import type { UpstreamPool } from "./upstream-pool.ts";
-import type { WebResponse } from "./web-response.ts";
+import { errorFromRstCode, errorFromUpstreamFailure } from "./node-error.ts";
+import type { UpstreamPool } from "./pool.ts";
 
 export interface RelayOptions {
   readonly req: IncomingMessage | Http2ServerRequest;

@@ -7,10 +7,10 @@
  * "other", so a client cannot grow the series without limit.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { authReasons } from "../errors.ts";
+import { codeName } from "../grpc-web/grpc-status.ts";
+import type { UpstreamPool } from "../upstream/pool.ts";
 import { bufferReclaims } from "./buffer-reclaim.ts";
-import { authReasons } from "./errors.ts";
-import { codeName } from "./grpc-status.ts";
-import type { UpstreamPool } from "./upstream-pool.ts";
 
 const MAX_METHOD_LABELS = 2000;
 

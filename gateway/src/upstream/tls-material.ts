@@ -6,7 +6,7 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createSecureContext } from "node:tls";
-import type { UpstreamTls } from "./upstream-pool.ts";
+import type { UpstreamTls } from "./pool.ts";
 
 export interface ListenerTls {
   readonly cert: Buffer;

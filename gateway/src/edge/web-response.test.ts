@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import { type AddressInfo, Socket } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseWebBody } from "../test/support/http.ts";
+import { parseWebBody } from "../../test/support/http.ts";
 import { WebResponse } from "./web-response.ts";
 
 const frame = (length: number, fill: number): Buffer => {

@@ -6,11 +6,11 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import type { GatewayConfig } from "../config/config.ts";
+import type { UpstreamPool } from "../upstream/pool.ts";
 import { clusterMetricsSource, isClusterWorker } from "./cluster.ts";
-import type { GatewayConfig } from "./config.ts";
 import { registerHealthRoutes } from "./health.ts";
 import { quietRequestLogs } from "./logging.ts";
-import type { UpstreamPool } from "./upstream-pool.ts";
 
 export interface AdminEndpoints {
   listen(): Promise<string | undefined>;

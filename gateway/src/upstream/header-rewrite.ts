@@ -4,7 +4,7 @@
  * headers are dropped; gRPC transport headers are set by the gateway.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import { formatGrpcTimeout } from "./grpc-timeout.ts";
+import { formatGrpcTimeout } from "../grpc-web/grpc-timeout.ts";
 
 /** Request headers that never reach the upstream as they came. */
 const DROP_REQUEST = new Set([

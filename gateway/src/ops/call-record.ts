@@ -4,7 +4,7 @@
  * line carries the same labels").
  */
 import type { FastifyBaseLogger } from "fastify";
-import { codeName } from "./grpc-status.ts";
+import { codeName } from "../grpc-web/grpc-status.ts";
 import type { GatewayMetrics } from "./metrics.ts";
 
 export interface CallRecord {

@@ -3,7 +3,7 @@
  * service. Exact service names win over the "*" catch-all; an unknown
  * service is refused without contacting any upstream.
  */
-import { GatewayError } from "./errors.ts";
+import { GatewayError } from "../errors.ts";
 
 export interface MethodPath {
   readonly path: string;

@@ -10,8 +10,8 @@ import {
   HealthCheckResponseSchema,
 } from "@grpc-edge/proto/grpc/health/v1/health";
 import type { FastifyInstance } from "fastify";
-import { errorFromRstCode, errorFromUpstreamFailure } from "./upstream-error.ts";
-import type { UpstreamPool } from "./upstream-pool.ts";
+import { errorFromRstCode, errorFromUpstreamFailure } from "../upstream/node-error.ts";
+import type { UpstreamPool } from "../upstream/pool.ts";
 
 export interface UpstreamReadiness {
   readonly upstream: string;

@@ -8,10 +8,10 @@
 import { readFileSync } from "node:fs";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type FileDescriptorSet, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { ConfigError } from "../config-error.ts";
-import type { DescriptorIndex } from "./policy.ts";
+import type { DescriptorIndex } from "../auth/policy.ts";
+import { ConfigError } from "../config/config-error.ts";
 
-export type { DescriptorIndex } from "./policy.ts";
+export type { DescriptorIndex } from "../auth/policy.ts";
 
 const HINT = "build one with `buf build -o image.binpb`";
 

@@ -8,10 +8,10 @@
 import { type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { Http2ServerResponse } from "node:http2";
 import type { Socket } from "node:net";
-import { encodeBase64Chunk } from "./base64-stream.ts";
-import type { GatewayError } from "./errors.ts";
-import { encodeGrpcMessage } from "./grpc-status.ts";
-import { encodeTrailerFrame } from "./trailer-frame.ts";
+import type { GatewayError } from "../errors.ts";
+import { encodeBase64Chunk } from "../grpc-web/base64-stream.ts";
+import { encodeGrpcMessage } from "../grpc-web/grpc-status.ts";
+import { encodeTrailerFrame } from "../grpc-web/trailer-frame.ts";
 
 export type RawResponse = ServerResponse | Http2ServerResponse;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { GatewayError } from "./errors.ts";
-import { createRouter, parseMethodPath } from "./routing.ts";
+import { GatewayError } from "../errors.ts";
+import { createRouter, parseMethodPath } from "./router.ts";
 
 describe("parseMethodPath", () => {
   it("splits /package.Service/Method", () => {
