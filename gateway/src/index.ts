@@ -1,4 +1,5 @@
 /** Programmatic API of @grpc-edge/gateway. */
+export type { AuthConfig } from "./auth/auth-config.ts";
 export {
   type GatewayConfig,
   loadConfig,
@@ -6,6 +7,7 @@ export {
   validateConfig,
 } from "./config/config.ts";
 export { ConfigError } from "./config/config-error.ts";
+export { type GrpcWebGatewayState, grpcWebGateway } from "./edge/plugin.ts";
 export { GatewayError, type Reason, reasons } from "./errors.ts";
 export { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 export { Code } from "./grpc-web/grpc-status.ts";

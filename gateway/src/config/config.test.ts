@@ -3,12 +3,39 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { ensureDevPki } from "@grpc-edge/example-upstream";
 import { loadConfig } from "./config.ts";
 import { ConfigError } from "./config-error.ts";
 import { envNameToPath } from "./config-keys.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gw-config-"));
-for (const f of ["ca.crt", "client.crt", "client.key"]) writeFileSync(join(dir, f), "pem");
+// Real certificates: the reader checks that they parse and that key and certificate match.
+const pki = await ensureDevPki({ dir: join(dir, "pki"), log: () => {} });
+writeFileSync(join(dir, "ca.crt"), pki.ca);
+writeFileSync(join(dir, "client.crt"), pki.clientCert);
+writeFileSync(join(dir, "client.key"), pki.clientKey);
+writeFileSync(join(dir, "server.key"), pki.serverKey);
+writeFileSync(
+  join(dir, "broken.crt"),
+  "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n",
+);
+writeFileSync(
+  join(dir, "image.binpb"),
+  toBinary(
+    FileDescriptorSetSchema,
+    create(FileDescriptorSetSchema, {
+      file: [
+        {
+          name: "notes.proto",
+          package: "demo.notes.v1",
+          service: [{ name: "NotesService", method: [{ name: "GetNote" }] }],
+        },
+      ],
+    }),
+  ),
+);
 
 function write(yaml: string): string {
   const file = join(dir, `c${Math.random()}.yaml`);
@@ -97,6 +124,27 @@ describe("loadConfig", () => {
     );
     rejectsKey("listen: { port: 1 }", "upstreams");
     rejectsKey(minimal, "GATEWAY_LISTEN_PROT", { GATEWAY_LISTEN_PROT: "1" });
+  });
+
+  it("checks what start-up needs: TLS material, the auth section, the descriptor set", () => {
+    rejectsKey(minimal.replace("client.key", "server.key"), "upstreams[0].tls");
+    rejectsKey(minimal.replace("client.crt", "broken.crt"), "upstreams[0].tls");
+    rejectsKey(`${minimal}\nauth: { issuers: [] }`, "auth.issuers");
+    rejectsKey(
+      `${minimal}\nauth: { issuers: [{ issuer: "http://idp.example.com", audiences: [a] }] }`,
+      "auth.issuers[0].issuer",
+    );
+    rejectsKey(`${minimal}\ndescriptorSet: missing.binpb`, "descriptorSet");
+    rejectsKey(`${minimal}\ndescriptorSet: 42`, "descriptorSet");
+    const withSchema = `${minimal}\ndescriptorSet: image.binpb\nauth:
+  issuers: [{ issuer: "https://idp.example.com", audiences: ["api://notes"] }]
+  rules: [{ methods: ["/demo.notes.v1.NotesService/GetNote"], policy: public }]
+`;
+    const c = loadConfig(write(withSchema), {});
+    assert.equal(c.descriptorSet, join(dir, "image.binpb"));
+    assert.equal(c.descriptors?.hasMethod("/demo.notes.v1.NotesService/GetNote"), true);
+    assert.equal(c.auth?.rules[0]?.policy, "public");
+    rejectsKey(withSchema.replace('GetNote"]', 'GetNotes"]'), "auth.rules[0].methods[0]");
   });
 
   it("suggests the key that was meant", () => {

@@ -1,12 +1,17 @@
 /**
- * Loads and validates the gateway's YAML config (DESIGN.md decision 6):
- * file, then GATEWAY_* overrides, then one validation pass whose errors name
- * the key and the fix. Relative file paths resolve against the config file.
+ * The one config reader (DESIGN.md decision 6): file, then GATEWAY_*
+ * overrides, then one validation pass whose errors name the key and the
+ * fix. It checks everything start-up needs (TLS files, the auth section,
+ * the descriptor set), so `--check` and start-up agree. Relative file paths
+ * resolve against the config file.
  */
 import { accessSync, constants as fsConstants, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { type AuthConfig, parseAuthConfig } from "../auth/auth-config.ts";
+import { type DescriptorIndex, loadDescriptorSet } from "../routing/descriptor-set.ts";
+import { readListenerTls, readUpstreamTls } from "../upstream/tls-material.ts";
 import { ConfigError } from "./config-error.ts";
 import { applyEnvOverrides, checkUnknownKeys } from "./config-keys.ts";
 
@@ -51,13 +56,16 @@ export interface GatewayConfig {
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
-  /** Buffer reclaim (buffer-reclaim.ts): 0 = off. */
+  /** Buffer reclaim (ops/buffer-reclaim.ts): 0 = off. */
   readonly memory: { readonly reclaimAfterBytes: number };
   /** A span per call through the globally registered OpenTelemetry SDK. */
   readonly tracing: { readonly openTelemetry: boolean };
-  /** The raw auth section and descriptorSet, validated by the auth step. */
-  readonly auth: unknown;
-  readonly descriptorSet: unknown;
+  /** The `auth` section; undefined: every method is allowed. */
+  readonly auth: AuthConfig | undefined;
+  /** Absolute path of `descriptorSet`, if configured. */
+  readonly descriptorSet: string | undefined;
+  /** The descriptor set's services and methods, read once. */
+  readonly descriptors: DescriptorIndex | undefined;
   /** Gateway processes (Node cluster); 1 = no cluster. */
   readonly workers: number;
   /** Directory relative paths resolve against. */
@@ -125,7 +133,9 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
     names.add(u.name);
   }
   const tlsRaw = listen.tls;
-  return {
+  const descriptorSet = readDescriptorSetPath(raw.descriptorSet, baseDir);
+  const descriptors = descriptorSet === undefined ? undefined : loadDescriptorSet(descriptorSet);
+  const config: GatewayConfig = {
     listen: {
       host: v.string(listen, "listen.host", "0.0.0.0"),
       port: v.int(listen, "listen.port", 8080, 0, 65535),
@@ -182,10 +192,47 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
     },
     tracing: { openTelemetry: v.bool(v.section(raw, "tracing"), "tracing.openTelemetry", false) },
     workers: readWorkers(raw.workers),
-    auth: raw.auth,
-    descriptorSet: raw.descriptorSet,
+    auth:
+      raw.auth === undefined || raw.auth === null
+        ? undefined
+        : parseAuthConfig(raw.auth, descriptors),
+    descriptorSet,
+    descriptors,
     baseDir,
   };
+  checkTlsMaterial(config);
+  return config;
+}
+
+/** `descriptorSet`: a file path, resolved against the config's folder. */
+function readDescriptorSetPath(value: unknown, baseDir: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value === "") {
+    throw new ConfigError(
+      "descriptorSet",
+      "must be the path of a buf image / FileDescriptorSet (buf build -o image.binpb)",
+    );
+  }
+  return resolve(baseDir, value);
+}
+
+/** The certificates and keys parse, match and have not expired, as start-up needs them. */
+function checkTlsMaterial(config: GatewayConfig): void {
+  const { tls } = config.listen;
+  if (tls !== undefined) {
+    try {
+      readListenerTls(tls.certFile, tls.keyFile);
+    } catch (err) {
+      throw new ConfigError("listen.tls", (err as Error).message);
+    }
+  }
+  config.upstreams.forEach((upstream, i) => {
+    try {
+      readUpstreamTls(upstream.tls, upstream.tls.serverName);
+    } catch (err) {
+      throw new ConfigError(`upstreams[${i}].tls`, (err as Error).message);
+    }
+  });
 }
 
 /** `workers`: a count, or "auto" for one per available core. */

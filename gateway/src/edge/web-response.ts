@@ -98,6 +98,11 @@ export class WebResponse {
     this.res.once("close", listener);
   }
 
+  /** Called once the response has been handed to the connection in full. */
+  onFinished(listener: () => void): void {
+    this.res.once("finish", listener);
+  }
+
   /** Called once the browser has taken what was written (after write returned false). */
   onceDrained(listener: () => void): void {
     this.res.once("drain", listener);

@@ -28,6 +28,9 @@ for (const [web, text] of [
   }
 }
 
+/** Every gRPC-Web content type, without parameters. */
+export const WEB_CONTENT_TYPES: readonly string[] = [...protocols.keys()];
+
 /** The protocol of a request, or undefined when it is not gRPC-Web (→ 415). */
 export function parseWebContentType(contentType: string | undefined): WebProtocol | undefined {
   if (contentType === undefined) return undefined;

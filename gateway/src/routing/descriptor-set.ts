@@ -8,10 +8,14 @@
 import { readFileSync } from "node:fs";
 import { fromBinary } from "@bufbuild/protobuf";
 import { type FileDescriptorSet, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import type { DescriptorIndex } from "../auth/policy.ts";
 import { ConfigError } from "../config/config-error.ts";
 
-export type { DescriptorIndex } from "../auth/policy.ts";
+/** The services and methods of a descriptor set. */
+export interface DescriptorIndex {
+  hasService(name: string): boolean;
+  /** `path` is `/<package.Service>/<Method>`. */
+  hasMethod(path: string): boolean;
+}
 
 const HINT = "build one with `buf build -o image.binpb`";
 

@@ -28,14 +28,25 @@ describe("createRouter", () => {
     { services: ["*"], target: "fallback" },
   ]);
   it("prefers exact names over the catch-all", () => {
-    assert.equal(router.route("demo.notes.v1.NotesService"), "notes");
-    assert.equal(router.route("other.Service"), "fallback");
+    assert.equal(router.route(parseMethodPath("/demo.notes.v1.NotesService/GetNote")), "notes");
+    assert.equal(router.route(parseMethodPath("/other.Service/Call")), "fallback");
   });
   it("answers unknown_service (12) when nothing matches", () => {
     const strict = createRouter([{ services: ["a.B"], target: 1 }]);
     assert.throws(
-      () => strict.route("c.D"),
+      () => strict.route(parseMethodPath("/c.D/M")),
       (e: unknown) => e instanceof GatewayError && e.reason === "unknown_service" && e.code === 12,
+    );
+  });
+  it("answers unknown_method (12) for a method the descriptor set lacks", () => {
+    const withSchema = createRouter([{ services: ["a.B"], target: 1 }], {
+      hasService: (name) => name === "a.B",
+      hasMethod: (path) => path === "/a.B/Known",
+    });
+    assert.equal(withSchema.route(parseMethodPath("/a.B/Known")), 1);
+    assert.throws(
+      () => withSchema.route(parseMethodPath("/a.B/Other")),
+      (e: unknown) => e instanceof GatewayError && e.reason === "unknown_method" && e.code === 12,
     );
   });
 });

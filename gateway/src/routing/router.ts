@@ -1,9 +1,11 @@
 /**
- * Routing: `/<package.Service>/<Method>` → the upstream that lists the
- * service. Exact service names win over the "*" catch-all; an unknown
- * service is refused without contacting any upstream.
+ * Routing (pipeline step 3): `/<package.Service>/<Method>` → the upstream
+ * that lists the service. Exact service names win over the "*" catch-all;
+ * an unknown service, or with a descriptor set a method it lacks, is
+ * refused without contacting any upstream.
  */
 import { GatewayError } from "../errors.ts";
+import type { DescriptorIndex } from "./descriptor-set.ts";
 
 export interface MethodPath {
   readonly path: string;
@@ -31,13 +33,14 @@ export function parseMethodPath(url: string): MethodPath {
 }
 
 export interface Router<T> {
-  /** The target for a service, or a GatewayError(unknown_service). */
-  route(service: string): T;
+  /** The target for a method; throws GatewayError unknown_service or unknown_method. */
+  route(method: MethodPath): T;
 }
 
-/** Builds the service table once; lookups are one Map access. */
+/** Builds the service table once; lookups are one Map access (two with a descriptor set). */
 export function createRouter<T>(
   entries: ReadonlyArray<{ readonly services: readonly string[]; readonly target: T }>,
+  descriptors?: DescriptorIndex,
 ): Router<T> {
   const exact = new Map<string, T>();
   let fallback: T | undefined;
@@ -48,10 +51,16 @@ export function createRouter<T>(
     }
   }
   return {
-    route(service) {
+    route({ path, service }) {
       const target = exact.get(service) ?? fallback;
       if (target === undefined) {
         throw new GatewayError("unknown_service", `no upstream serves ${service.slice(0, 200)}`);
+      }
+      if (descriptors !== undefined && !descriptors.hasMethod(path)) {
+        throw new GatewayError(
+          "unknown_method",
+          `${path.slice(0, 200)} is not in the descriptor set`,
+        );
       }
       return target;
     },

@@ -4,13 +4,9 @@
  * Backpressure holds in both directions (pause/resume on drain); at most a
  * frame prefix is held; whichever side fails, the other is told at once.
  */
-import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import {
-  type ClientHttp2Stream,
-  constants,
-  type Http2ServerRequest,
-  type IncomingHttpHeaders,
-} from "node:http2";
+import type { OutgoingHttpHeaders } from "node:http";
+import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from "node:http2";
+import type { Readable } from "node:stream";
 import type { WebResponse } from "../edge/web-response.ts";
 import { GatewayError, toGatewayError } from "../errors.ts";
 import { Base64Decoder } from "../grpc-web/base64-stream.ts";
@@ -22,7 +18,8 @@ import { errorFromRstCode, errorFromUpstreamFailure } from "./node-error.ts";
 import type { UpstreamPool } from "./pool.ts";
 
 export interface RelayOptions {
-  readonly req: IncomingMessage | Http2ServerRequest;
+  /** The browser's request body, as Fastify's body parser handed it over. */
+  readonly body: Readable;
   readonly response: WebResponse;
   readonly pool: UpstreamPool;
   readonly headers: OutgoingHttpHeaders;
@@ -47,7 +44,7 @@ export interface RelayHandle {
 }
 
 export function relay(options: RelayOptions): RelayHandle {
-  const { req, response, pool, maxMessageBytes } = options;
+  const { body, response, pool, maxMessageBytes } = options;
   const upstreamName = `upstream ${pool.name}`;
   let bytesIn = 0;
   let failure: GatewayError | undefined;
@@ -60,7 +57,7 @@ export function relay(options: RelayOptions): RelayHandle {
     if (done) return;
     done = true;
     if (timer !== undefined) clearTimeout(timer);
-    req.off("data", onRequestData);
+    body.off("data", onRequestData);
     options.onFinish({ bytesIn, error: failure, clientCancelled });
   };
 
@@ -106,7 +103,7 @@ export function relay(options: RelayOptions): RelayHandle {
       requestFrames.push(data);
       if (!stream.write(data)) {
         // Listen for drain only while paused: most calls never need it.
-        req.pause();
+        body.pause();
         stream.once("drain", resumeRequest);
       }
     } catch (err) {
@@ -114,10 +111,10 @@ export function relay(options: RelayOptions): RelayHandle {
     }
   }
   function resumeRequest() {
-    req.resume();
+    body.resume();
   }
-  req.on("data", onRequestData);
-  req.once("end", () => {
+  body.on("data", onRequestData);
+  body.once("end", () => {
     if (done) return;
     try {
       decoder?.end();

@@ -1,35 +1,30 @@
 /**
- * The upstream pools of a gateway and the reload of every certificate they
- * and the listener use (a renewal needs no restart; a broken new file keeps
- * the old credentials and logs why).
+ * One pool per configured upstream, each reloading its TLS credentials when
+ * their files change (a renewal needs no restart; a broken new file keeps
+ * the credentials in use and logs why).
  */
-import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { GatewayConfig, TlsFiles } from "../config/config.ts";
+import type { GatewayConfig } from "../config/config.ts";
 import { type FileWatcher, watchFiles } from "./file-watch.ts";
 import { createUpstreamPool, type UpstreamPool } from "./pool.ts";
-import { readListenerTls, readUpstreamTls } from "./tls-material.ts";
+import { readUpstreamTls } from "./tls-material.ts";
 
-export interface UpstreamPools {
-  readonly list: readonly UpstreamPool[];
-  /** Starts reloading the listener certificate when its files change. */
-  watchListener(files: TlsFiles): void;
+export interface Upstreams {
+  /** In the order of `upstreams` in the config. */
+  readonly pools: readonly UpstreamPool[];
+  /** Stops watching files and cancels every upstream stream. */
   close(): void;
 }
 
-export function createUpstreamPools(
-  config: GatewayConfig,
-  app: FastifyInstance,
-  log: FastifyBaseLogger,
-): UpstreamPools {
+export function createUpstreams(config: GatewayConfig, log: Logger): Upstreams {
   const watchers: FileWatcher[] = [];
-  const list = config.upstreams.map((upstream) => {
+  const pools = config.upstreams.map((upstream) => {
     const pool = createUpstreamPool({
       name: upstream.name,
       address: upstream.address,
       tls: readUpstreamTls(upstream.tls, upstream.tls.serverName),
       maxStreamsPerSession: upstream.maxStreamsPerSession,
-      log: log as Logger,
+      log,
     });
     const files = [upstream.tls.caFile, upstream.tls.certFile, upstream.tls.keyFile];
     watchers.push(
@@ -48,29 +43,10 @@ export function createUpstreamPools(
     return pool;
   });
   return {
-    list,
-    watchListener(files) {
-      watchers.push(
-        watchFiles([files.certFile, files.keyFile], config.reload.intervalMs, () => {
-          try {
-            const tls = readListenerTls(files.certFile, files.keyFile);
-            (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({
-              cert: tls.cert,
-              key: tls.key,
-            });
-            log.info("listener certificate reloaded");
-          } catch (err) {
-            log.error(
-              { err: (err as Error).message },
-              "listener certificate reload refused; keeping the certificate in use",
-            );
-          }
-        }),
-      );
-    },
+    pools,
     close() {
       for (const w of watchers) w.close();
-      for (const pool of list) pool.close(false);
+      for (const pool of pools) pool.close(false);
     },
   };
 }

@@ -13,19 +13,14 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
-import { loadDescriptorSet } from "../routing/descriptor-set.ts";
 import type { AuthConfig } from "./auth-config.ts";
 import { extractBearerToken } from "./bearer-token.ts";
 import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
-import { checkRulesAgainstDescriptors, compilePolicy } from "./policy.ts";
+import { compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
 import { createTokenCache } from "./token-cache.ts";
 import { createTokenVerifier, type VerifiedToken } from "./token-verifier.ts";
 import { insufficientScopeError } from "./www-authenticate.ts";
-
-export { loadDescriptorSet } from "../routing/descriptor-set.ts";
-export { type AuthConfig, type IssuerConfig, parseAuthConfig } from "./auth-config.ts";
-export type { Decision, DescriptorIndex, PolicyName, RuleConfig } from "./policy.ts";
 
 export interface CallInfo {
   /** "/pkg.Service/Method" */
@@ -59,13 +54,6 @@ export interface AuthStep {
    * connection lives and the token has not expired.
    */
   authorize(call: CallInfo, connection?: object): Metadata | Promise<Metadata>;
-  /** authorize() as a promise: resolves with the metadata, rejects with GatewayError. */
-  check(call: CallInfo): Promise<Metadata>;
-  /**
-   * authorize()'s answer only when it needs no verification; undefined
-   * otherwise, and on any error (check() names it). Never verifies, never throws.
-   */
-  checkCached(call: CallInfo, connection?: object): Metadata | undefined;
   close(): void;
   stats(): AuthStats;
 }
@@ -97,17 +85,31 @@ class PendingVerification {
   }
 }
 
+/** Every call allowed, without identity: a gateway without an `auth` section. */
+const ALLOW_ALL: AuthStep = {
+  authorize: () => NO_METADATA,
+  close() {},
+  stats: () => ({ verifications: 0, cacheHits: 0, cacheSize: 0 }),
+};
+
 /**
- * Compiles the policy, checks rules against the descriptor set, and fetches
- * each issuer's keys once. An IdP that is down at start-up does not stop
- * the gateway: a warning is logged and keys are fetched when a call needs them.
+ * Compiles the policy and fetches each issuer's keys once. An IdP that is
+ * down at start-up does not stop the gateway: a warning is logged and keys
+ * are fetched when a call needs them. Without an `auth` section every
+ * method is allowed, and start-up says so loudly.
  */
-export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promise<AuthStep> {
+export async function createAuthStep(
+  config: AuthConfig | undefined,
+  deps: AuthDeps,
+): Promise<AuthStep> {
+  if (config === undefined) {
+    deps.log.warn(
+      "no `auth` section: every method is allowed without a token (configure auth before exposing this gateway)",
+    );
+    return ALLOW_ALL;
+  }
   const now = deps.now ?? Date.now;
   const policy = compilePolicy(config.rules, config.defaultPolicy);
-  if (config.descriptorSet !== undefined) {
-    checkRulesAgainstDescriptors(config.rules, loadDescriptorSet(config.descriptorSet));
-  }
   const keys = new Map<string, IssuerKeys>(
     config.issuers.map((i) => [
       i.issuer,
@@ -226,15 +228,6 @@ export async function createAuthStep(config: AuthConfig, deps: AuthDeps): Promis
 
   return {
     authorize,
-    check: async (call) => authorize(call),
-    checkCached(call, connection) {
-      try {
-        const resolved = resolve(call, connection);
-        return resolved instanceof PendingVerification ? undefined : resolved;
-      } catch {
-        return undefined;
-      }
-    },
     close() {
       for (const k of keys.values()) k.close();
       cache.clear();
