@@ -1,0 +1,127 @@
+// The gateway mounted into an existing Fastify app (a backend-for-frontend):
+// the app keeps its own routes and body parsers, its hooks see gRPC-Web
+// calls, and a third-party plugin (@fastify/rate-limit) limits them, with
+// its refusal answered as a gRPC-Web status a browser client can read.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import rateLimit from "@fastify/rate-limit";
+import type { RunningUpstream } from "@grpc-edge/example-upstream";
+import { NotesService } from "@grpc-edge/proto/demo/notes/v1/notes";
+import Fastify, { type FastifyInstance } from "fastify";
+import pino from "pino";
+import { validateConfig } from "../src/config/config.ts";
+import { grpcWebGateway } from "../src/edge/plugin.ts";
+import { postGrpcWeb } from "./support/http.ts";
+import { grpcFrame } from "./support/raw-upstream.ts";
+import { gatewayConfig, startUpstream, testPki } from "./support/stack.ts";
+
+const ORIGIN = "http://localhost:5173";
+const ECHO = "/demo.notes.v1.NotesService/Echo";
+const LIMIT = 3;
+
+describe("grpcWebGateway plugin in an existing Fastify app", () => {
+  let upstream: RunningUpstream;
+  let app: FastifyInstance;
+  let url: string;
+  const seenByHook: string[] = [];
+
+  before(async () => {
+    const pki = await testPki();
+    upstream = await startUpstream("connect-node", pki);
+    app = Fastify({ loggerInstance: pino({ level: "silent" }) }) as unknown as FastifyInstance;
+    // The app's own hook: it sees every request, and refuses callers it does not know.
+    app.addHook("onRequest", async (request) => {
+      seenByHook.push(request.url);
+      if (request.headers["x-app-user"] === "blocked") {
+        throw Object.assign(new Error("blocked by the app"), { statusCode: 403 });
+      }
+    });
+    // Counted per x-client header, so each test has its own budget.
+    await app.register(rateLimit, {
+      max: LIMIT,
+      timeWindow: 60_000,
+      keyGenerator: (request) => String(request.headers["x-client"] ?? request.ip),
+    });
+    app.get("/api/hello", async () => ({ hello: "world" }));
+    app.post("/api/echo", async (request) => ({ got: request.body }));
+    await app.register(
+      grpcWebGateway,
+      validateConfig(gatewayConfig(pki, upstream.url), process.cwd()),
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+  });
+  after(async () => {
+    await app.close();
+    await upstream.close();
+  });
+
+  const client = (clientId: string) =>
+    createClient(
+      NotesService,
+      createGrpcWebTransport({
+        baseUrl: url,
+        interceptors: [
+          (next) => (req) => {
+            req.header.set("x-client", clientId);
+            return next(req);
+          },
+        ],
+      }),
+    );
+
+  it("serves calls next to the app's own routes and JSON body parser", async () => {
+    const reply = await client("routes").echo({ payload: new Uint8Array([1, 2]) });
+    assert.deepEqual([...reply.payload], [1, 2]);
+    const hello = await fetch(`${url}/api/hello`, { headers: { "x-client": "routes" } });
+    assert.deepEqual(await hello.json(), { hello: "world" });
+    const echoed = await fetch(`${url}/api/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-client": "routes-json" },
+      body: JSON.stringify({ a: 1 }),
+    });
+    assert.deepEqual(await echoed.json(), { got: { a: 1 } });
+    assert.equal(app.grpcWebGateway.activeCalls(), 0);
+  });
+
+  it("runs the app's onRequest hook for calls, and turns its refusal into a gRPC status", async () => {
+    const before = seenByHook.length;
+    await client("hook").echo({ payload: new Uint8Array([3]) });
+    assert.ok(seenByHook.slice(before).includes(ECHO));
+    const res = await postGrpcWeb(url, ECHO, grpcFrame(new Uint8Array(0)), {
+      origin: ORIGIN,
+      "x-app-user": "blocked",
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["grpc-status"], String(Code.PermissionDenied));
+    assert.equal(res.headers["grpc-edge-reason"], "refused_by_hook");
+  });
+
+  it("answers a rate-limited call as 8 RESOURCE_EXHAUSTED, readable by the browser", async () => {
+    const limited = client("limited");
+    for (let i = 0; i < LIMIT; i++) await limited.echo({ payload: new Uint8Array([i]) });
+    await assert.rejects(
+      limited.echo({ payload: new Uint8Array([9]) }),
+      (e: unknown) => e instanceof ConnectError && e.code === Code.ResourceExhausted,
+    );
+    // On the wire: a gRPC-Web response with CORS headers and the limit's headers, not a 429 page.
+    const res = await postGrpcWeb(url, ECHO, grpcFrame(new Uint8Array(0)), {
+      origin: ORIGIN,
+      "x-client": "limited",
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["content-type"], "application/grpc-web+proto");
+    assert.equal(res.headers["grpc-status"], String(Code.ResourceExhausted));
+    assert.equal(res.headers["grpc-edge-reason"], "rate_limited");
+    assert.equal(res.headers["access-control-allow-origin"], ORIGIN);
+    assert.ok(Number(res.headers["retry-after"]) > 0);
+    const metrics = await app.grpcWebGateway.metrics.metrics();
+    assert.match(
+      metrics,
+      /grpc_edge_calls_total\{service="demo.notes.v1.NotesService",method="Echo",grpc_code="resource_exhausted",reason="rate_limited"\} 2/,
+    );
+  });
+});
