@@ -6,11 +6,12 @@
  * are counted as "unknown", and past MAX_METHOD_LABELS distinct methods as
  * "other", so a client cannot grow the series without limit.
  */
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import { authReasons } from "../errors.ts";
 import { codeName } from "../grpc-web/grpc-status.ts";
 import type { UpstreamPool } from "../upstream/pool.ts";
 import { bufferReclaims } from "./buffer-reclaim.ts";
+import { BucketCounts, routeHistogram } from "./route-histogram.ts";
 
 const MAX_METHOD_LABELS = 2000;
 
@@ -85,10 +86,18 @@ interface RouteCounts {
   relayed: boolean;
   bytesIn: number;
   bytesOut: number;
+  /** Call durations in seconds. */
+  readonly durations: BucketCounts;
 }
+
+/** Call durations from under a millisecond (unary) to a minute (streams). */
+const DURATION_BOUNDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
 
 const newRouteCounts = (service: string, method: string): RouteCounts => ({
   labels: Object.freeze({ service, method }),
+  durations: new BucketCounts(DURATION_BOUNDS),
   outcomes: new Map(),
   refusals: new Map(),
   active: 0,
@@ -134,15 +143,16 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
       }
     },
   });
-  const duration = new Histogram({
-    name: "grpc_edge_call_duration_seconds",
-    help: "Call duration from request to the end of the response",
-    labelNames: ["service", "method"] as const,
-    buckets: [
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-    ],
-    registers: [own],
-  });
+  own.registerMetric(
+    routeHistogram({
+      name: "grpc_edge_call_duration_seconds",
+      help: "Call duration from request to the end of the response",
+      bounds: DURATION_BOUNDS,
+      series: function* () {
+        for (const route of eachRoute()) yield { labels: route.labels, buckets: route.durations };
+      },
+    }),
+  );
   new Counter({
     name: "grpc_edge_bytes_total",
     help: "Body bytes relayed, by direction (in: from browsers, out: to browsers)",
@@ -236,7 +246,7 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
           });
         if (AUTH_REASONS.has(call.reason)) authFailures.inc({ reason: call.reason });
       }
-      duration.observe(route.labels, call.durationMs / 1000);
+      route.durations.observe(call.durationMs / 1000);
       route.bytesIn += call.bytesIn;
       route.bytesOut += call.bytesOut;
     },
