@@ -18,6 +18,7 @@ import type { Registry } from "prom-client";
 import { createAuthStep } from "../auth/auth-step.ts";
 import type { GatewayConfig } from "../config/config.ts";
 import { WEB_CONTENT_TYPES } from "../grpc-web/content-type.ts";
+import { lazyChildLoggers } from "../ops/logging.ts";
 import { createMetrics } from "../ops/metrics.ts";
 import { createCallTracer } from "../ops/tracing.ts";
 import { createRouter } from "../routing/router.ts";
@@ -78,6 +79,7 @@ async function grpcWebGatewayPlugin(app: FastifyInstance, config: GatewayConfig)
   await app.register(async (scope) => {
     // The body stays a stream: the relay reads it frame by frame, with
     // backpressure, and never holds a whole message (DESIGN.md decision 3).
+    scope.setChildLoggerFactory(lazyChildLoggers(scope.childLoggerFactory));
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser([...WEB_CONTENT_TYPES], (_request, body, done) => done(null, body));
     await scope.register(cors, corsOptions(config.cors));
