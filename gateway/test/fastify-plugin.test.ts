@@ -3,6 +3,7 @@
 // calls, and a third-party plugin (@fastify/rate-limit) limits them, with
 // its refusal answered as a gRPC-Web status a browser client can read.
 import assert from "node:assert/strict";
+import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
@@ -26,14 +27,23 @@ describe("grpcWebGateway plugin in an existing Fastify app", () => {
   let app: FastifyInstance;
   let url: string;
   const seenByHook: string[] = [];
+  const logLines: Array<Record<string, unknown>> = [];
 
   before(async () => {
     const pki = await testPki();
     upstream = await startUpstream("connect-node", pki);
-    app = Fastify({ loggerInstance: pino({ level: "silent" }) }) as unknown as FastifyInstance;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split("\n"))
+          if (line !== "") logLines.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    app = Fastify({ loggerInstance: pino({ level: "info" }, sink) }) as unknown as FastifyInstance;
     // The app's own hook: it sees every request, and refuses callers it does not know.
     app.addHook("onRequest", async (request) => {
       seenByHook.push(request.url);
+      if (request.headers["x-app-log"] !== undefined) request.log.info("seen by the app");
       if (request.headers["x-app-user"] === "blocked") {
         throw Object.assign(new Error("blocked by the app"), { statusCode: 403 });
       }
@@ -91,6 +101,14 @@ describe("grpcWebGateway plugin in an existing Fastify app", () => {
     const before = seenByHook.length;
     await client("hook").echo({ payload: new Uint8Array([3]) });
     assert.ok(seenByHook.slice(before).includes(ECHO));
+    // request.log in the app's hook is the request's child logger, request id bound.
+    await postGrpcWeb(url, ECHO, grpcFrame(new Uint8Array(0)), {
+      "x-app-log": "1",
+      "x-client": "hook",
+    });
+    const appLine = logLines.find((l) => l.msg === "seen by the app");
+    const callLine = logLines.findLast((l) => l.msg === "call");
+    assert.ok(appLine?.reqId !== undefined && appLine.reqId === callLine?.reqId);
     const res = await postGrpcWeb(url, ECHO, grpcFrame(new Uint8Array(0)), {
       origin: ORIGIN,
       "x-app-user": "blocked",
