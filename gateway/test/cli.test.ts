@@ -167,6 +167,23 @@ describe("grpc-edge-gateway CLI", () => {
     assert.match(output(), /limits\.maxMesageBytes: unknown key; did you mean "maxMessageBytes"\?/);
   });
 
+  it("--check validates what start-up validates: the auth section and the descriptor set", async () => {
+    for (const [extra, key] of [
+      [{ auth: { issuers: [] } }, /auth\.issuers/],
+      [{ descriptorSet: "missing.binpb" }, /descriptorSet/],
+    ] as const) {
+      const file = join(dir, `check-${Object.keys(extra)[0]}.yaml`);
+      const config = readFileSync(configFile, "utf8");
+      writeFileSync(file, `${config}${stringify(extra)}`);
+      const { exited, output } = run(["--config", file, "--check"]);
+      assert.equal(await exited, 78);
+      assert.match(output(), key);
+    }
+    const ok = run(["--config", configFile, "--check"]);
+    assert.equal(await ok.exited, 0);
+    assert.match(ok.output(), /config ok/);
+  });
+
   it("exits 78 for a GATEWAY_* variable that matches no key", async () => {
     const { exited, output } = run(["--config", configFile], { GATEWAY_LISTEN_PROT: "1" });
     assert.equal(await exited, 78);

@@ -2,10 +2,15 @@
  * `workers: N`: one gateway per core with Node's cluster module. The primary
  * only supervises: it forks the workers (which share the listening port),
  * restarts one that dies, forwards SIGTERM/SIGINT so each drains its calls,
- * and answers /metrics requests with the sum over all workers.
+ * and answers /metrics requests with the sum over all workers. A worker that
+ * exits 78 (EX_CONFIG) found the config unusable: a restart would fail the
+ * same way, so the primary stops every worker and exits 78 itself.
  */
 import cluster, { type Worker } from "node:cluster";
 import { AggregatorRegistry, type Registry } from "prom-client";
+
+/** sysexits.h EX_CONFIG: the CLI's exit code for a config it cannot use. */
+export const EX_CONFIG = 78;
 
 const METRICS_REQUEST = "grpc-edge:metrics-request";
 const METRICS_RESPONSE = "grpc-edge:metrics-response";
@@ -39,8 +44,17 @@ export function runPrimary(workers: number, log: PrimaryLog): Promise<number> {
       (err: Error) => reply({ error: err.message }),
     );
   });
+  let stopWith: ((signal: NodeJS.Signals, code: number) => void) | undefined;
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) return;
+    if (code === EX_CONFIG) {
+      log.error(
+        { pid: worker.process.pid, code },
+        "gateway worker found the config unusable; stopping the other workers",
+      );
+      stopWith?.("SIGTERM", EX_CONFIG);
+      return;
+    }
     restarts++;
     const delayMs = Math.min(10_000, 100 * 2 ** Math.min(restarts, 7));
     log.error(
@@ -52,19 +66,20 @@ export function runPrimary(workers: number, log: PrimaryLog): Promise<number> {
   for (let i = 0; i < workers; i++) cluster.fork();
   log.info({ workers }, "gateway primary started its workers");
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals, exitCode: number) => {
       if (stopping) return;
       stopping = true;
       log.info({ signal }, "stopping workers: each drains its calls in flight");
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
       const check = () => {
-        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0);
+        if (Object.keys(cluster.workers ?? {}).length === 0) resolve(exitCode);
         else setTimeout(check, 50);
       };
       check();
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    stopWith = stop;
+    process.once("SIGTERM", () => stop("SIGTERM", 0));
+    process.once("SIGINT", () => stop("SIGINT", 0));
   });
 }
 
