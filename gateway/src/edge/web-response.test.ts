@@ -11,8 +11,10 @@ const frame = (length: number, fill: number): Buffer => {
   f.writeUInt32BE(length, 1);
   return f;
 };
-/** Lets every scheduled flush and uncork run (they take up to three loop turns). */
-const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
+/** Lets every scheduled flush and uncork run: they take up to three turns of the event loop. */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 4; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * One gRPC-Web response over a real HTTP/1.1 socket, written by `script`
