@@ -80,6 +80,16 @@ interface CallState {
   span: CallSpan | undefined;
 }
 
+const newCall = (request: FastifyRequest): CallState => ({
+  requestId: request.id,
+  started: performance.now(),
+  path: request.url,
+  route: UNKNOWN_ROUTE,
+  upstream: undefined,
+  relayed: false,
+  span: undefined,
+});
+
 export function createCallHandler(options: CallHandlerOptions): CallHandler {
   const { limits, router, auth, metrics, tracer, log } = options;
   const inFlight = new Set<RelayHandle>();
@@ -144,15 +154,7 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
     }
     const body = (request.body ?? raw) as Readable;
     const response = webResponse(request, reply, protocol);
-    const call: CallState = {
-      requestId: request.id,
-      started: performance.now(),
-      path: request.url,
-      route: UNKNOWN_ROUTE,
-      upstream: undefined,
-      relayed: false,
-      span: undefined,
-    };
+    const call = newCall(request);
     try {
       if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
       // 3 route
@@ -225,15 +227,7 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
       rejectMediaType(request, reply, log);
       return;
     }
-    const call: CallState = {
-      requestId: request.id,
-      started: performance.now(),
-      path: request.url,
-      route: UNKNOWN_ROUTE,
-      upstream: undefined,
-      relayed: false,
-      span: undefined,
-    };
+    const call = newCall(request);
     try {
       const method = parseMethodPath(call.path);
       call.path = method.path;
