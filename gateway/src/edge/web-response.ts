@@ -203,21 +203,16 @@ export class WebResponse {
   }
 
   /**
-   * HTTP/1.1: hold the socket's writes until this turn of the event loop
-   * has delivered everything the upstream sent. One upstream read brings
-   * several DATA chunks (one per TLS record); Node uncorks after each
-   * chunk's tick, so without this a 64 KiB message left in 3-4 writev
-   * calls, each a loopback/TCP send and a wake-up of the reader. Now a
-   * turn's chunks leave in one writev. Backpressure is unchanged: write()
-   * still returns false past the socket's high-water mark, and 'drain'
-   * comes once the uncorked bytes are out. HTTP/2 responses need nothing
-   * here: Node's HTTP/2 session already writes once per loop turn.
-   *
-   * Small chunks (an upstream that sends each small message in a TLS
-   * record of its own, as grpc-go does) are also joined into one HTTP/1.1
-   * chunk per turn: one write call and one chunk header instead of one per
-   * message (a 1 KiB stream cost the gateway ~3.5 µs per message that way).
-   * At most 16 KiB are held before the write that reports backpressure.
+   * HTTP/1.1: hold the socket's writes until this turn of the event loop has
+   * delivered everything the upstream sent. One upstream read brings several
+   * DATA chunks (one per TLS record) and Node uncorks after each chunk's
+   * tick, so a large message would leave in several writes, each a send and
+   * a wake-up of the reader; corked, a turn's chunks leave in one writev.
+   * Small chunks (an upstream that sends each small message in a TLS record
+   * of its own, as grpc-go does) are also joined into one HTTP/1.1 chunk per
+   * turn, at most 16 KiB held. Backpressure is unchanged: write() still
+   * returns false past the socket's high-water mark. HTTP/2 needs none of
+   * this: Node's HTTP/2 session already writes once per turn.
    */
   private cork(socket: Socket | null): void {
     if (socket === null) return; // a pipelined response not yet at the head of its socket

@@ -2,27 +2,19 @@
  * Buffer reclaim: a young-generation GC when socket buffers pile up.
  *
  * Node hands each TLS read from an upstream to JavaScript in a fresh 16 KiB
- * buffer that only a GC frees. While the gateway streams to a slow reader it
- * makes little other garbage, so V8's young generation (16 MiB, full-size
- * after start-up) fills slowly and scavenges come seconds apart; meanwhile
- * those buffers pile up (32-43 MB at ~6 MB/s) and the C allocator keeps the
- * heap it grew for them: a fresh gateway's first slow 200 MiB stream grew
- * its RSS by 35-40 MiB.
+ * buffer that only a GC frees. Streaming to a slow reader makes little other
+ * garbage, so V8's own scavenges come seconds apart while those buffers pile
+ * up, and the C allocator keeps the memory it grew for them.
  *
- * So every 250 ms the gateway reads `process.memoryUsage().arrayBuffers`
- * (~10 µs). When it stands `memory.reclaimAfterBytes` above its lowest
- * reading since the last GC the gateway asked for, the gateway asks V8 for
- * one minor GC (a scavenge: 1-2 ms, the kind V8 runs by itself every few
- * milliseconds under unary load). A scavenge that V8 ran by itself lowers
- * the reading and so restarts the count: under unary load it never fires,
- * and it fires at most four times a second. Measured in bench/RESULTS.md.
+ * So every 250 ms the gateway reads `process.memoryUsage().arrayBuffers`;
+ * when it stands `memory.reclaimAfterBytes` above its lowest reading since
+ * the last GC asked for, it asks V8 for one minor GC. A scavenge V8 ran by
+ * itself lowers the reading and restarts the count, so under unary load it
+ * does not fire. Figures: bench/RESULTS.md (slow reader).
  *
- * V8 runs these GCs through its `gc` extension, which a new context gets
- * once `--expose-gc` is set; this process's own global scope is left alone.
- * Such a forced GC also wakes V8's memory reducer, whose memory-reducing
- * full GCs shrank the young generation to 1 MiB and were followed by storms
- * of mark-compacts under 64 KiB streaming; hence `--no-memory-reducer` in
- * the gateway's Node flags (node-flags.ts).
+ * The GC is V8's `gc` extension in a context of its own (`--expose-gc` set at
+ * run time); this process's global scope is left alone. Such a GC also wakes
+ * V8's memory reducer, hence `--no-memory-reducer` (node-flags.ts).
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

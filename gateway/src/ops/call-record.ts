@@ -1,7 +1,7 @@
 /**
  * What is recorded when a call ends: one access log line and the metrics,
- * from the same record so the two always agree (issue 4: "the access log
- * line carries the same labels").
+ * from the same record, so the log line carries the same labels the metrics
+ * count.
  */
 import type { FastifyBaseLogger } from "fastify";
 import { codeName } from "../grpc-web/grpc-status.ts";

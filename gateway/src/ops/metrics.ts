@@ -57,8 +57,8 @@ function processMetrics(): Registry {
     collectDefaultMetrics({
       register: processRegistry,
       gcDurationBuckets: GC_BUCKETS,
-      // The lag is sampled every 100 ms: prom-client's 10 ms default cost
-      // ~3% of the gateway's unary CPU (bench:profile --baseline, 3 runs).
+      // Lag sampled every 100 ms: the 10 ms default's timer is a measurable
+      // share of a unary call's CPU (bench/RESULTS.md).
       eventLoopMonitoringPrecision: 100,
     });
     new Counter({
