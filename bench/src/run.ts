@@ -9,7 +9,7 @@
  * built from Debian's packages, bench/go-upstream).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
 import {
@@ -44,7 +44,6 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     only: { type: "string" },
     upstream: { type: "string", default: "node" },
-    baseline: { type: "string" },
   },
 });
 if (values.upstream !== "node" && values.upstream !== "go")
@@ -74,15 +73,6 @@ const gatewayTls = await startGateway(
   ["--expose-gc"], // the idle-streams scenario collects garbage before reading memory
 );
 const gatewayAuth = await startGateway(gatewayConfig(authAgainst(idp.issuer)));
-// --baseline <dir>: the same gateway from another checkout, as a unary row.
-const baseline =
-  values.baseline === undefined
-    ? undefined
-    : await startGateway(
-        gatewayConfig({}),
-        [],
-        resolve(values.baseline, "bench/src/gateway-process.ts"),
-      );
 const bareRelay = await startChild("./bare-relay.ts", [
   upstreamUrl,
   pki.caFile,
@@ -250,15 +240,6 @@ if (only.includes("unary")) {
         spec: web(gateway, echo100, { generator: "node" }),
       },
       { name: "gateway, HTTP/1.1 binary", proxy: gateway, spec: web(gateway, echo100) },
-      ...(baseline === undefined
-        ? []
-        : [
-            {
-              name: `baseline ${values.baseline}, HTTP/1.1 binary`,
-              proxy: baseline,
-              spec: web(baseline, echo100),
-            },
-          ]),
       {
         name: "gateway, HTTP/1.1 text",
         proxy: gateway,
@@ -333,9 +314,7 @@ if (only.includes("memory")) {
 const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency} · ${values.upstream === "go" ? "grpc-go" : "Node"} upstream\n`;
 writeFileSync(join(out, "last-run.md"), `${header}\n${report.join("\n")}`);
 await Promise.all(
-  [gateway, gatewayTls, gatewayAuth, baseline, bareRelay, peer, nghttpx, upstream].map((c) =>
-    c?.stop(),
-  ),
+  [gateway, gatewayTls, gatewayAuth, bareRelay, peer, nghttpx, upstream].map((c) => c?.stop()),
 );
 await idp.close();
 process.exit(0);
