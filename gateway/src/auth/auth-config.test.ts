@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError } from "../config/config-error.ts";
+import { configErrorKey } from "../../test/support/config-error.ts";
 import { ASYMMETRIC_ALGORITHMS } from "./algorithms.ts";
 import { parseAuthConfig } from "./auth-config.ts";
 
 const issuer = { issuer: "https://idp.example.com", audiences: ["api://notes"] };
 const base = { issuers: [issuer] };
 
-function keyOf(rawAuth: unknown): string {
-  try {
-    parseAuthConfig(rawAuth);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.key;
-  }
-  assert.fail("expected a ConfigError");
-}
+const keyOf = (rawAuth: unknown): string => configErrorKey(() => parseAuthConfig(rawAuth));
 
 describe("parseAuthConfig", () => {
   it("applies the documented defaults (closed by default)", () => {

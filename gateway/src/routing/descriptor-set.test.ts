@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
-import { ConfigError } from "../config/config-error.ts";
+import { configErrorKey } from "../../test/support/config-error.ts";
 import { loadDescriptorSet } from "./descriptor-set.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "descriptor-set-"));
@@ -15,16 +15,6 @@ function write(name: string, bytes: Uint8Array): string {
   const file = join(dir, name);
   writeFileSync(file, bytes);
   return file;
-}
-
-function keyOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.key;
-  }
-  assert.fail("expected a ConfigError");
 }
 
 describe("loadDescriptorSet", () => {
@@ -49,15 +39,15 @@ describe("loadDescriptorSet", () => {
 
   it("an unreadable, empty or non-descriptor file is a ConfigError on descriptorSet", () => {
     assert.equal(
-      keyOf(() => loadDescriptorSet(join(dir, "missing.binpb"))),
+      configErrorKey(() => loadDescriptorSet(join(dir, "missing.binpb"))),
       "descriptorSet",
     );
     assert.equal(
-      keyOf(() => loadDescriptorSet(write("empty.binpb", new Uint8Array()))),
+      configErrorKey(() => loadDescriptorSet(write("empty.binpb", new Uint8Array()))),
       "descriptorSet",
     );
     assert.equal(
-      keyOf(() =>
+      configErrorKey(() =>
         loadDescriptorSet(write("text.binpb", new TextEncoder().encode('syntax = "proto3";\n'))),
       ),
       "descriptorSet",

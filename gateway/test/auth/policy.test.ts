@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parseAuthConfig } from "../../src/auth/auth-config.ts";
-import { ConfigError } from "../../src/config/config-error.ts";
 import { loadDescriptorSet } from "../../src/routing/descriptor-set.ts";
+import { configErrorKey } from "../support/config-error.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
 import {
   authConfigFor,
@@ -40,16 +40,6 @@ after(async () => {
   await idp.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function configErrorKey(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, String(err));
-    return err.key;
-  }
-  assert.fail("expected a ConfigError");
-}
 
 describe("policy", () => {
   it("a public method needs no token, and a bad token there is not even parsed", async () => {
