@@ -28,7 +28,7 @@ describe("parseAuthConfig", () => {
     assert.equal(c.issuers[0]?.tokenType, undefined);
   });
 
-  it("reads the issue's example", () => {
+  it("reads the documented example", () => {
     const c = parseAuthConfig({
       issuers: [
         {

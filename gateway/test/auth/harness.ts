@@ -97,7 +97,7 @@ export async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   assert.fail("expected the call to be rejected");
 }
 
-/** The example rules, for one or more test IdPs. */
+/** The README's example rules, for one or more test IdPs. */
 export function authConfigFor(
   idps: readonly TestOidcProvider[],
   extra: Record<string, unknown> = {},
