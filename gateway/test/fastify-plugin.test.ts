@@ -7,12 +7,14 @@ import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import cors from "@fastify/cors";
 import rateLimit from "@fastify/rate-limit";
 import type { RunningUpstream } from "@grpc-edge/example-upstream";
 import { NotesService } from "@grpc-edge/proto/demo/notes/v1/notes";
 import Fastify, { type FastifyInstance } from "fastify";
 import pino from "pino";
 import { validateConfig } from "../src/config/config.ts";
+import { GRPC_WEB_ALLOWED_HEADERS, GRPC_WEB_EXPOSED_HEADERS } from "../src/edge/cors.ts";
 import { grpcWebGateway } from "../src/edge/plugin.ts";
 import { postGrpcWeb } from "./support/http.ts";
 import { grpcFrame } from "./support/raw-upstream.ts";
@@ -141,5 +143,52 @@ describe("grpcWebGateway plugin in an existing Fastify app", () => {
       metrics,
       /grpc_edge_calls_total\{service="demo.notes.v1.NotesService",method="Echo",grpc_code="resource_exhausted",reason="rate_limited"\} 2/,
     );
+  });
+});
+
+describe("grpcWebGateway in an app that runs @fastify/cors itself", () => {
+  let upstream: RunningUpstream;
+  let app: FastifyInstance;
+  let url: string;
+
+  before(async () => {
+    const pki = await testPki();
+    upstream = await startUpstream("connect-node", pki);
+    app = Fastify({ loggerInstance: pino({ level: "silent" }) }) as unknown as FastifyInstance;
+    // The app's own CORS policy, with the gRPC-Web header lists the gateway exports.
+    await app.register(cors, {
+      origin: [ORIGIN],
+      allowedHeaders: [...GRPC_WEB_ALLOWED_HEADERS],
+      exposedHeaders: [...GRPC_WEB_EXPOSED_HEADERS],
+    });
+    await app.register(
+      grpcWebGateway,
+      validateConfig(gatewayConfig(pki, upstream.url), process.cwd()),
+    );
+    await app.listen({ host: "127.0.0.1", port: 0 });
+    const address = app.server.address();
+    url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+  });
+  after(async () => {
+    await app.close();
+    await upstream.close();
+  });
+
+  it("answers preflights and calls with the app's CORS policy", async () => {
+    const preflight = await fetch(`${url}${ECHO}`, {
+      method: "OPTIONS",
+      headers: {
+        origin: ORIGIN,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-grpc-web, authorization",
+      },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get("access-control-allow-origin"), ORIGIN);
+    assert.ok((preflight.headers.get("access-control-allow-headers") ?? "").includes("x-grpc-web"));
+    const res = await postGrpcWeb(url, ECHO, grpcFrame(new Uint8Array(0)), { origin: ORIGIN });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["access-control-allow-origin"], ORIGIN);
+    assert.ok((res.headers["access-control-expose-headers"] ?? "").includes("grpc-status"));
   });
 });

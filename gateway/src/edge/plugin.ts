@@ -6,7 +6,8 @@
  * handler writes the raw response after `reply.hijack()`.
  *
  * The routes live in a scope of their own: their content-type parser, CORS
- * and error handler do not touch the app's other routes. Wrapped with
+ * and error handler do not touch the app's other routes (an app that runs
+ * @fastify/cors at its root keeps it, and it answers for calls too). Wrapped with
  * fastify-plugin, so the `grpcWebGateway` decoration and the close hooks
  * belong to the app it is registered in.
  */
@@ -82,7 +83,14 @@ async function grpcWebGatewayPlugin(app: FastifyInstance, config: GatewayConfig)
     scope.setChildLoggerFactory(lazyChildLoggers(scope.childLoggerFactory));
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser([...WEB_CONTENT_TYPES], (_request, body, done) => done(null, body));
-    await scope.register(cors, corsOptions(config.cors));
+    // CORS belongs to one @fastify/cors per app: when the app registered it
+    // at its root, its hook already runs for these routes (and its
+    // decorator would refuse a second registration).
+    if (scope.hasRequestDecorator("corsPreflightEnabled")) {
+      log.info(
+        "the app's @fastify/cors answers CORS for gRPC-Web calls (config.cors is not used); allow GRPC_WEB_ALLOWED_HEADERS and expose GRPC_WEB_EXPOSED_HEADERS there",
+      );
+    } else await scope.register(cors, corsOptions(config.cors));
     scope.setErrorHandler((err, request, reply) => {
       calls.refuse(request, reply, errorFromFastify(err));
     });
