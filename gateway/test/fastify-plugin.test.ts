@@ -154,7 +154,7 @@ describe("grpcWebGateway in an app that runs @fastify/cors itself", () => {
   before(async () => {
     const pki = await testPki();
     upstream = await startUpstream("connect-node", pki);
-    app = Fastify({ loggerInstance: pino({ level: "silent" }) }) as unknown as FastifyInstance;
+    app = Fastify() as unknown as FastifyInstance; // and no logger
     // The app's own CORS policy, with the gRPC-Web header lists the gateway exports.
     await app.register(cors, {
       origin: [ORIGIN],

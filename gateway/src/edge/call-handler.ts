@@ -96,7 +96,9 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
   let draining = false;
   let drainTimer: NodeJS.Timeout | undefined;
   let onDrainedCall: (() => void) | undefined;
-  const infoEnabled = () => (log as unknown as Logger).isLevelEnabled("info");
+  // An app without a logger gives Fastify's null logger, which has no levels.
+  const levels = log as unknown as Partial<Pick<Logger, "isLevelEnabled">>;
+  const infoEnabled = () => levels.isLevelEnabled?.("info") ?? false;
 
   /** The browser's response for a call: the protocol's content type, text or binary. */
   const webResponse = (request: FastifyRequest, reply: FastifyReply, protocol: WebProtocol) => {
