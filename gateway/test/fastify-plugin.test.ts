@@ -18,11 +18,22 @@ import { GRPC_WEB_ALLOWED_HEADERS, GRPC_WEB_EXPOSED_HEADERS } from "../src/edge/
 import { grpcWebGateway } from "../src/edge/plugin.ts";
 import { postGrpcWeb } from "./support/http.ts";
 import { grpcFrame } from "./support/raw-upstream.ts";
-import { gatewayConfig, startUpstream, testPki } from "./support/stack.ts";
+import { gatewayConfig, startUpstream, type TestPki, testPki } from "./support/stack.ts";
 
 const ORIGIN = "http://localhost:5173";
 const ECHO = "/demo.notes.v1.NotesService/Echo";
 const LIMIT = 3;
+
+/** Registers the gateway for one upstream, listens on 127.0.0.1:0; resolves with the URL. */
+async function mountAndListen(app: FastifyInstance, pki: TestPki, upstreamUrl: string) {
+  await app.register(
+    grpcWebGateway,
+    validateConfig(gatewayConfig(pki, upstreamUrl), process.cwd()),
+  );
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const address = app.server.address();
+  return `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+}
 
 describe("grpcWebGateway plugin in an existing Fastify app", () => {
   let upstream: RunningUpstream;
@@ -58,13 +69,7 @@ describe("grpcWebGateway plugin in an existing Fastify app", () => {
     });
     app.get("/api/hello", async () => ({ hello: "world" }));
     app.post("/api/echo", async (request) => ({ got: request.body }));
-    await app.register(
-      grpcWebGateway,
-      validateConfig(gatewayConfig(pki, upstream.url), process.cwd()),
-    );
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+    url = await mountAndListen(app, pki, upstream.url);
   });
   after(async () => {
     await app.close();
@@ -161,13 +166,7 @@ describe("grpcWebGateway in an app that runs @fastify/cors itself", () => {
       allowedHeaders: [...GRPC_WEB_ALLOWED_HEADERS],
       exposedHeaders: [...GRPC_WEB_EXPOSED_HEADERS],
     });
-    await app.register(
-      grpcWebGateway,
-      validateConfig(gatewayConfig(pki, upstream.url), process.cwd()),
-    );
-    await app.listen({ host: "127.0.0.1", port: 0 });
-    const address = app.server.address();
-    url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+    url = await mountAndListen(app, pki, upstream.url);
   });
   after(async () => {
     await app.close();
