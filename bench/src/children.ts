@@ -3,7 +3,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
-import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
 import { buildGoUpstream, spawnGoUpstream } from "./go-upstream.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 

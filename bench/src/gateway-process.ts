@@ -3,8 +3,8 @@
  * from a config file exactly as the CLI does, and reporting its port over IPC.
  * Usage: gateway-process.ts <config.yaml>
  */
-import { loadConfig } from "../../gateway/src/config.ts";
-import { createGateway } from "../../gateway/src/server.ts";
+import { loadConfig } from "../../gateway/src/config/config.ts";
+import { createGateway } from "../../gateway/src/gateway.ts";
 
 const [configFile] = process.argv.slice(2) as [string];
 const gateway = await createGateway(loadConfig(configFile, {}));

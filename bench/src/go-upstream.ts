@@ -1,9 +1,9 @@
 /**
  * The Go upstream (bench/go-upstream/main.go, grpc-go over HTTP/2 + mTLS):
  * built on first use with Debian's Go and grpc-go packages (GOPATH mode, no
- * module download), and started like the Node echo upstream (children.ts). The issue's
- * reference figures were measured against a Go upstream; `--upstream go`
- * measures the gateway the same way.
+ * module download), and started like the Node echo upstream (children.ts).
+ * Reference figures for gRPC-Web proxies are usually taken against a Go
+ * upstream; `--upstream go` measures the gateway the same way.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync } from "node:fs";

@@ -16,7 +16,7 @@ import { type ClientHttp2Session, connect, createServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { identityHeaders } from "../../gateway/src/auth/principal.ts";
-import { buildUpstreamHeaders } from "../../gateway/src/header-rewrite.ts";
+import { buildUpstreamHeaders } from "../../gateway/src/upstream/header-rewrite.ts";
 import { median, medianInterval } from "./tally.ts";
 
 /** What the gateway sends upstream for an authenticated call (auth.identityHeaders default). */

@@ -24,19 +24,27 @@ export async function measureSlowReader(options: {
 }): Promise<string> {
   const rows: string[] = [];
   for (const which of ["first", "second"]) {
+    const reclaimsBefore = await bufferReclaims(options.gateway);
     const { received, seconds, before, peak } = await slowStream(options.gateway, options.body);
+    const reclaims = (await bufferReclaims(options.gateway)) - reclaimsBefore;
     rows.push(
-      `| ${which} | ${(received / MiB).toFixed(0)} MiB | ${seconds.toFixed(1)} | ${(before / MiB).toFixed(1)} MiB | ${(peak / MiB).toFixed(1)} MiB | ${((peak - before) / MiB).toFixed(1)} MiB |`,
+      `| ${which} | ${(received / MiB).toFixed(0)} MiB | ${seconds.toFixed(1)} | ${(before / MiB).toFixed(1)} MiB | ${(peak / MiB).toFixed(1)} MiB | ${((peak - before) / MiB).toFixed(1)} MiB | ${reclaims} |`,
     );
   }
   return [
     "### Slow reader: a 200 MiB server stream read slowly (at most 1 MiB per 20 ms) over HTTP/1.1, twice",
     "",
-    "| stream | received | seconds | gateway RSS before | peak | growth |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| stream | received | seconds | gateway RSS before | peak | growth | buffer reclaims |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
     "",
   ].join("\n");
+}
+
+/** grpc_edge_buffer_reclaims_total, from the gateway's /metrics. */
+async function bufferReclaims(gateway: Child): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${gateway.port}/metrics`)).text();
+  return Number(/^grpc_edge_buffer_reclaims_total (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 async function slowStream(gateway: Child, body: Buffer) {

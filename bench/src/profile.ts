@@ -13,7 +13,7 @@
  * (100 × 64 KiB server stream per call), --cpu-prof, --load wrk|node,
  * --baseline <dir>, --auth-compare (auth on and off, alternating),
  * --node-flags=<flags> (Node/V8 flags, space-separated, for this checkout's gateway only, after
- * the CLI's own (gateway/src/node-flags.ts, which every gateway here gets), to compare them
+ * the CLI's own (gateway/src/ops/node-flags.ts, which every gateway here gets), to compare them
  * against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs), --no-identity (the auth-on gateway sends no x-auth-*

@@ -8,7 +8,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { connect } from "node:net";
 import type { DevPki } from "@grpc-edge/example-upstream";
-import { GATEWAY_NODE_FLAGS } from "../../gateway/src/node-flags.ts";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
 import { freePort } from "./children.ts";
 import { ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
 import { treeCpuMs, treeRssBytes } from "./proc-stats.ts";

@@ -2,7 +2,7 @@
 // README between the reasons markers. `--check` fails when it is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 import { reasons } from "../src/errors.ts";
-import { codeName } from "../src/grpc-status.ts";
+import { codeName } from "../src/grpc-web/grpc-status.ts";
 
 export function reasonsTable(): string {
   const rows = Object.entries(reasons).map(

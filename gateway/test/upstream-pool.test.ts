@@ -70,7 +70,9 @@ describe("upstream session pool", () => {
   it("moves new calls to a new session after GOAWAY", async () => {
     const before = upstream.sessions();
     upstream.goAwayAll();
-    await new Promise((r) => setTimeout(r, 50));
+    // The gateway takes a session out of use as soon as its GOAWAY arrives.
+    const pool = gw.gateway.app.grpcWebGateway.upstreams[0];
+    await waitFor(() => pool?.sessionStates().length === 0);
     const res = await postGrpcWeb(gw.url, PATH, MESSAGE);
     assert.equal(parseWebBody(res.body).trailers["grpc-status"], "0");
     assert.equal(upstream.sessions(), before + 1);

@@ -4,7 +4,7 @@
  * issuer's *public* key as the HMAC secret, which anyone can do (the
  * key-confusion attack), so neither can be configured.
  */
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
 import { optionalStringList } from "./config-values.ts";
 
 /** The default allowlist and the only algorithms that may be listed. */

@@ -1,10 +1,10 @@
 /**
- * The `auth` section and top-level `descriptorSet` (issue 3), validated once
- * into a typed AuthConfig. Every error names the dotted key path. Reference
- * with defaults: gateway/docs/auth.md.
+ * The `auth` section, validated once into a typed AuthConfig (the config
+ * reader calls this). Every error names the dotted key path. Reference with
+ * defaults: gateway/docs/auth.md.
  */
-import { resolve } from "node:path";
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { DescriptorIndex } from "../routing/descriptor-set.ts";
 import { type AsymmetricAlgorithm, parseAlgorithms } from "./algorithms.ts";
 import {
   boolean,
@@ -17,7 +17,12 @@ import {
   requiredString,
   secureUrl,
 } from "./config-values.ts";
-import { compilePolicy, type PolicyName, type RuleConfig } from "./policy.ts";
+import {
+  checkRulesAgainstDescriptors,
+  compilePolicy,
+  type PolicyName,
+  type RuleConfig,
+} from "./policy.ts";
 
 export interface IssuerConfig {
   /** Compared exactly with the token's `iss` (trailing slash included). */
@@ -39,8 +44,6 @@ export interface AuthConfig {
   /** The identity metadata sent upstream after a successful check (default: all four). */
   readonly identityHeaders: readonly IdentityHeader[];
   readonly maxTokenBytes: number;
-  /** Absolute path of the FileDescriptorSet, if configured. */
-  readonly descriptorSet: string | undefined;
 }
 
 /** The identity metadata the gateway can send upstream (docs/auth.md "What the upstream receives"). */
@@ -63,12 +66,12 @@ const POLICIES: readonly PolicyName[] = ["deny", "authenticated", "public"];
 /** RFC 6750 §3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 
-/** Validates the raw YAML values (after env overrides); throws ConfigError naming the key. */
-export function parseAuthConfig(
-  rawAuth: unknown,
-  rawDescriptorSet: unknown,
-  baseDir: string,
-): AuthConfig {
+/**
+ * Validates the raw YAML values (after env overrides); throws ConfigError
+ * naming the key. With the descriptor set's index, rules must name methods
+ * and services it has.
+ */
+export function parseAuthConfig(rawAuth: unknown, descriptors?: DescriptorIndex): AuthConfig {
   const auth = mapping(rawAuth, "auth", true);
   knownKeys(auth, "auth", [
     "issuers",
@@ -104,7 +107,7 @@ export function parseAuthConfig(
     AUTH_DEFAULTS.defaultPolicy,
   );
   compilePolicy(rules, defaultPolicy); // malformed or duplicate method entries fail here
-  const descriptorSet = optionalString(rawDescriptorSet, "descriptorSet");
+  if (descriptors !== undefined) checkRulesAgainstDescriptors(rules, descriptors);
   return {
     issuers,
     clockToleranceSeconds: integer(
@@ -129,7 +132,6 @@ export function parseAuthConfig(
       256,
       1_048_576,
     ),
-    descriptorSet: descriptorSet === undefined ? undefined : resolve(baseDir, descriptorSet),
   };
 }
 

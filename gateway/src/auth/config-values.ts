@@ -3,7 +3,7 @@
  * dotted key path on failure (ConfigError), so a wrong value fails start-up
  * with the key and the fix instead of surfacing as a 500 later.
  */
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
 
 export type RawMapping = Readonly<Record<string, unknown>>;
 

@@ -4,7 +4,8 @@
  * then `/<Service>/*`, then `*`, then `auth.defaultPolicy`. Specificity, not
  * rule order, decides, so reordering the YAML never changes who may call what.
  */
-import { ConfigError } from "../config-error.ts";
+import { ConfigError } from "../config/config-error.ts";
+import type { DescriptorIndex } from "../routing/descriptor-set.ts";
 
 export type PolicyName = "public" | "authenticated" | "deny";
 
@@ -29,12 +30,6 @@ export type MethodPattern =
 export interface MethodPolicy {
   /** The decision for `/<service>/<method>`; `service` is the path's first segment. */
   decide(path: string, service: string): Decision;
-}
-
-/** The lookup surface of a descriptor set (see descriptor-set.ts). */
-export interface DescriptorIndex {
-  hasService(name: string): boolean;
-  hasMethod(path: string): boolean;
 }
 
 const IDENT = "[A-Za-z_][A-Za-z0-9_]*";

@@ -4,7 +4,7 @@
  * stripped by the gateway's header rewrite; these replace them.
  */
 import type { JWTPayload } from "jose";
-import { encodeGrpcMessage } from "../grpc-status.ts";
+import { encodeGrpcMessage } from "../grpc-web/grpc-status.ts";
 import { IDENTITY_HEADERS, type IdentityHeader } from "./auth-config.ts";
 
 /**

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { configKeys, type KeyNode } from "../../src/config-keys.ts";
+import { configKeys, type KeyNode } from "../../src/config/config-keys.ts";
 import { authReasons, type Reason, reasons } from "../../src/errors.ts";
 
 const doc = readFileSync(new URL("../../docs/auth.md", import.meta.url), "utf8");

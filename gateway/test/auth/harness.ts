@@ -7,14 +7,15 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { type CryptoKey, type JWTHeaderParameters, type JWTPayload, SignJWT } from "jose";
 import pino, { type Logger } from "pino";
+import { type AuthConfig, parseAuthConfig } from "../../src/auth/auth-config.ts";
 import {
-  type AuthConfig,
   type AuthStep,
   type CallInfo,
   createAuthStep,
-  parseAuthConfig,
-} from "../../src/auth/index.ts";
+  type Metadata,
+} from "../../src/auth/auth-step.ts";
 import { GatewayError } from "../../src/errors.ts";
+import { loadDescriptorSet } from "../../src/routing/descriptor-set.ts";
 import type { TestOidcProvider } from "../support/oidc-provider.ts";
 
 export const NOTES = "demo.notes.v1.NotesService";
@@ -59,6 +60,32 @@ export function call(path: string, authorization?: string): CallInfo {
 
 export const bearer = (token: string) => `Bearer ${token}`;
 
+/** authorize() as a promise: a decision thrown at once becomes a rejection. */
+export function check(step: AuthStep, info: CallInfo, connection?: object): Promise<Metadata> {
+  return new Promise((resolve) => resolve(step.authorize(info, connection)));
+}
+
+/**
+ * How authorize() answered: with the metadata at once (the gateway relays
+ * without waiting), "pending" when the token must be verified first, or
+ * the error it threw at once.
+ */
+export function answerOf(
+  step: AuthStep,
+  info: CallInfo,
+  connection?: object,
+): Metadata | "pending" | GatewayError {
+  try {
+    const answer = step.authorize(info, connection);
+    if (!(answer instanceof Promise)) return answer;
+    answer.catch(() => {}); // the verification's own outcome is not the question here
+    return "pending";
+  } catch (err) {
+    assert.ok(err instanceof GatewayError, String(err));
+    return err;
+  }
+}
+
 /** The GatewayError a promise rejects with. */
 export async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   try {
@@ -70,7 +97,7 @@ export async function rejection(p: Promise<unknown>): Promise<GatewayError> {
   assert.fail("expected the call to be rejected");
 }
 
-/** The issue's example rules, for one or more test IdPs. */
+/** The README's example rules, for one or more test IdPs. */
 export function authConfigFor(
   idps: readonly TestOidcProvider[],
   extra: Record<string, unknown> = {},
@@ -89,8 +116,7 @@ export function authConfigFor(
       ],
       ...rest,
     },
-    descriptorSet,
-    process.cwd(),
+    typeof descriptorSet === "string" ? loadDescriptorSet(descriptorSet) : undefined,
   );
 }
 

@@ -4,8 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { GatewayError } from "../../src/errors.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
-import { authConfigFor, bearer, call, NOTES, rejection, startStep } from "./harness.ts";
+import {
+  answerOf,
+  authConfigFor,
+  bearer,
+  call,
+  check,
+  NOTES,
+  rejection,
+  startStep,
+} from "./harness.ts";
+
+/** The reason of an error authorize() threw at once. */
+const reasonOf = (answer: unknown): string | undefined =>
+  answer instanceof GatewayError ? answer.reason : undefined;
 
 let idp: TestOidcProvider;
 before(async () => {
@@ -19,7 +33,7 @@ describe("identity and cache", () => {
       const { step } = await startStep(authConfigFor([idp]));
       try {
         const token = await idp.mintAccessToken({ scope: "notes:read notes:write", alg });
-        assert.deepEqual(await step.check(call(`/${NOTES}/GetNote`, bearer(token))), {
+        assert.deepEqual(await check(step, call(`/${NOTES}/GetNote`, bearer(token))), {
           "x-auth-subject": "gateway-tests",
           "x-auth-issuer": idp.issuer,
           "x-auth-scopes": "notes:read notes:write",
@@ -40,11 +54,11 @@ describe("identity and cache", () => {
       try {
         const token = await idp.mintAccessToken({ scope: "notes:read" });
         for (let i = 0; i < 2; i++) {
-          assert.deepEqual(await step.check(call(`/${NOTES}/GetNote`, bearer(token))), expected);
+          assert.deepEqual(await check(step, call(`/${NOTES}/GetNote`, bearer(token))), expected);
         }
         const wrong = await idp.mintAccessToken({ scope: "notes:read", resource: "api://other" });
         assert.equal(
-          (await rejection(step.check(call(`/${NOTES}/GetNote`, bearer(wrong))))).reason,
+          (await rejection(check(step, call(`/${NOTES}/GetNote`, bearer(wrong))))).reason,
           "wrong_audience",
         );
       } finally {
@@ -58,7 +72,7 @@ describe("identity and cache", () => {
     try {
       const token = await idp.mintAccessToken({ scope: "notes:read" });
       for (let i = 0; i < 2; i++) {
-        const headers = await step.check(call(`/${NOTES}/GetNote`, `bearer  ${token}`));
+        const headers = await check(step, call(`/${NOTES}/GetNote`, `bearer  ${token}`));
         assert.equal(
           headers.authorization,
           `Bearer ${token}`,
@@ -66,7 +80,7 @@ describe("identity and cache", () => {
         );
       }
       const plain = await startStep(authConfigFor([idp]));
-      const headers = await plain.step.check(call(`/${NOTES}/GetNote`, bearer(token)));
+      const headers = await check(plain.step, call(`/${NOTES}/GetNote`, bearer(token)));
       plain.step.close();
       assert.equal(headers.authorization, undefined);
     } finally {
@@ -79,7 +93,7 @@ describe("identity and cache", () => {
     try {
       const token = await idp.mintAccessToken({ scope: "notes:read" });
       const calls = Array.from({ length: 10 }, () =>
-        step.check(call(`/${NOTES}/GetNote`, bearer(token))),
+        check(step, call(`/${NOTES}/GetNote`, bearer(token))),
       );
       for (const headers of await Promise.all(calls))
         assert.equal(headers["x-auth-subject"], "gateway-tests");
@@ -89,19 +103,22 @@ describe("identity and cache", () => {
     }
   });
 
-  it("checkCached answers without a promise only for a cached token with the scopes", async () => {
+  it("authorize answers at once only for a cached token with the method's scopes", async () => {
     const { step, clock } = await startStep(authConfigFor([idp]));
     try {
       const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
       const get = call(`/${NOTES}/GetNote`, bearer(token));
-      assert.equal(step.checkCached(get), undefined, "not verified yet");
-      const verified = await step.check(get);
-      assert.deepEqual(step.checkCached(get), verified);
-      assert.equal(step.checkCached(call(`/${NOTES}/DeleteNote`, bearer(token))), undefined);
-      assert.equal(step.checkCached(call(`/${NOTES}/GetNote`, "Bearer x.y.z")), undefined);
-      assert.equal(step.checkCached(call(`/${NOTES}/GetNote`)), undefined);
+      assert.equal(answerOf(step, get), "pending", "not verified yet");
+      const verified = await check(step, get);
+      assert.deepEqual(answerOf(step, get), verified);
+      assert.equal(
+        reasonOf(answerOf(step, call(`/${NOTES}/DeleteNote`, bearer(token)))),
+        "insufficient_scope",
+      );
+      assert.notEqual(typeof answerOf(step, call(`/${NOTES}/GetNote`, "Bearer x.y.z")), "object");
+      assert.equal(reasonOf(answerOf(step, call(`/${NOTES}/GetNote`))), "missing_token");
       clock.advance(60_000);
-      assert.equal(step.checkCached(get), undefined, "expired: check() decides");
+      assert.equal(answerOf(step, get), "pending", "expired: verified again");
     } finally {
       step.close();
     }
@@ -114,22 +131,31 @@ describe("identity and cache", () => {
       const other = await idp.mintAccessToken({ scope: "notes:read notes:write", ttlSeconds: 600 });
       const connection = {};
       const get = call(`/${NOTES}/GetNote`, bearer(token));
-      const verified = await step.check(get);
-      await step.check(call(`/${NOTES}/GetNote`, bearer(other)));
-      assert.deepEqual(step.checkCached(get, connection), verified, "from the cache");
-      assert.deepEqual(step.checkCached(get, connection), verified, "from the connection");
+      const verified = await check(step, get);
+      await check(step, call(`/${NOTES}/GetNote`, bearer(other)));
+      assert.deepEqual(answerOf(step, get, connection), verified, "from the cache");
+      assert.deepEqual(answerOf(step, get, connection), verified, "from the connection");
       const del = call(`/${NOTES}/DeleteNote`, bearer(token));
-      assert.equal(step.checkCached(del, connection), undefined, "scopes checked per method");
-      const otherGet = call(`/${NOTES}/GetNote`, bearer(other));
       assert.equal(
-        step.checkCached(otherGet, connection)?.["x-auth-scopes"],
+        reasonOf(answerOf(step, del, connection)),
+        "insufficient_scope",
+        "scopes checked per method",
+      );
+      const otherGet = call(`/${NOTES}/GetNote`, bearer(other));
+      const otherAnswer = answerOf(step, otherGet, connection);
+      assert.equal(
+        typeof otherAnswer === "object" && !(otherAnswer instanceof GatewayError)
+          ? otherAnswer["x-auth-scopes"]
+          : otherAnswer,
         "notes:read notes:write",
         "another token on the same connection is its own principal",
       );
       clock.advance(60_000);
-      assert.equal(step.checkCached(get, connection), undefined, "at exp: verify again");
+      const again = step.authorize(get, connection);
+      assert.ok(again instanceof Promise, "at exp: verify again");
+      await again; // still within the clock tolerance
       clock.advance(31_000); // past the 30 s tolerance
-      assert.equal((await rejection(step.check(get))).reason, "token_expired");
+      assert.equal((await rejection(check(step, get))).reason, "token_expired");
     } finally {
       step.close();
     }
@@ -139,13 +165,13 @@ describe("identity and cache", () => {
     const { step, clock } = await startStep(authConfigFor([idp]));
     try {
       const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 60 });
-      for (let i = 0; i < 5; i++) await step.check(call(`/${NOTES}/GetNote`, bearer(token)));
+      for (let i = 0; i < 5; i++) await check(step, call(`/${NOTES}/GetNote`, bearer(token)));
       assert.deepEqual(step.stats(), { verifications: 1, cacheHits: 4, cacheSize: 1 });
-      const err = await rejection(step.check(call(`/${NOTES}/DeleteNote`, bearer(token))));
+      const err = await rejection(check(step, call(`/${NOTES}/DeleteNote`, bearer(token))));
       assert.equal(err.reason, "insufficient_scope");
       clock.advance(60_000 + 31_000); // past exp and the 30 s tolerance
       assert.equal(
-        (await rejection(step.check(call(`/${NOTES}/GetNote`, bearer(token))))).reason,
+        (await rejection(check(step, call(`/${NOTES}/GetNote`, bearer(token))))).reason,
         "token_expired",
       );
       assert.equal(

@@ -14,6 +14,7 @@ import {
   authConfigFor,
   bearer,
   call,
+  check,
   claimsFor,
   NOTES,
   rejection,
@@ -53,11 +54,11 @@ describe("JWKS refetch", () => {
       const flood = async () => {
         const tokens = await unknownKidTokens(50, clock.now());
         const errors = await Promise.all(
-          tokens.map((t) => rejection(step.check(call(GET, bearer(t))))),
+          tokens.map((t) => rejection(check(step, call(GET, bearer(t))))),
         );
         for (const err of errors) assert.equal(err.reason, "unknown_key");
         for (const t of await unknownKidTokens(10, clock.now()))
-          await rejection(step.check(call(GET, bearer(t))));
+          await rejection(check(step, call(GET, bearer(t))));
       };
       await flood();
       assert.equal(
@@ -88,11 +89,11 @@ describe("JWKS refetch", () => {
       const newToken = await idp.mintAccessToken({ scope: "notes:read", alg: "RS256" });
       clock.advance(cooldownMs);
       const before = idp.jwksFetchCount();
-      const headers = await step.check(call(GET, bearer(newToken)));
+      const headers = await check(step, call(GET, bearer(newToken)));
       assert.equal(headers["x-auth-issuer"], idp.issuer);
       assert.equal(idp.jwksFetchCount(), before + 1);
       assert.equal(
-        (await rejection(step.check(call(GET, bearer(oldToken))))).reason,
+        (await rejection(check(step, call(GET, bearer(oldToken))))).reason,
         "unknown_key",
       );
       assert.equal(
@@ -114,19 +115,19 @@ describe("JWKS refetch", () => {
       idp.setAvailable(false);
       clock.advance(refreshMs); // keys are now due for a refresh
       const before = idp.requestCount();
-      await step.check(call(GET, bearer(tokens[0] as string)));
+      await check(step, call(GET, bearer(tokens[0] as string)));
       await until(() => idp.requestCount() === before + 1, "the background refresh attempt");
       await until(() => logs.text().includes("still using the cached ones"), "the warning");
-      await step.check(call(GET, bearer(tokens[1] as string)));
+      await check(step, call(GET, bearer(tokens[1] as string)));
       for (const t of await unknownKidTokens(20, clock.now()))
-        await rejection(step.check(call(GET, bearer(t))));
+        await rejection(check(step, call(GET, bearer(t))));
       assert.equal(
         idp.requestCount(),
         before + 1,
         "one attempt per cooldown while the IdP is down",
       );
       clock.advance(cooldownMs);
-      await step.check(call(GET, bearer(tokens[2] as string)));
+      await check(step, call(GET, bearer(tokens[2] as string)));
       await until(() => idp.requestCount() === before + 2, "the next attempt, one cooldown later");
     } finally {
       idp.setAvailable(true);
@@ -145,17 +146,20 @@ describe("JWKS refetch", () => {
         idp.setAvailable(false);
         return t;
       })();
-      const err = await rejection(step.check(call(GET, bearer(token))));
+      const err = await rejection(check(step, call(GET, bearer(token))));
       assert.equal(err.reason, "jwks_unavailable");
       assert.equal(err.code, 14);
       idp.setAvailable(true);
       assert.equal(
-        (await rejection(step.check(call(GET, bearer(token))))).reason,
+        (await rejection(check(step, call(GET, bearer(token))))).reason,
         "jwks_unavailable",
         "retry waits",
       );
       clock.advance(emptyRetryMs);
-      assert.equal((await step.check(call(GET, bearer(token))))["x-auth-subject"], "gateway-tests");
+      assert.equal(
+        (await check(step, call(GET, bearer(token))))["x-auth-subject"],
+        "gateway-tests",
+      );
     } finally {
       idp.setAvailable(true);
       step.close();
@@ -173,7 +177,7 @@ describe("JWKS refetch", () => {
         claimsFor(idp, clock.now(), { iss: issuer }),
       );
       assert.equal(
-        (await rejection(step.check(call(GET, bearer(token))))).reason,
+        (await rejection(check(step, call(GET, bearer(token))))).reason,
         "jwks_unavailable",
       );
     } finally {

@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { AuthStep } from "../../src/auth/index.ts";
+import type { AuthStep } from "../../src/auth/auth-step.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
 import {
   authConfigFor,
   bearer,
   type Clock,
   call,
+  check,
   claimsFor,
   NOTES,
   rejection,
@@ -38,7 +39,7 @@ after(async () => {
 });
 
 async function expectRejected(token: string, reason: string) {
-  const err = await rejection(step.check(call(GET, bearer(token))));
+  const err = await rejection(check(step, call(GET, bearer(token))));
   assert.equal(err.reason, reason);
   assert.equal(err.code, 16);
   assert.equal(err.headers["www-authenticate"], challengeFor(reason));
@@ -51,9 +52,9 @@ describe("token lifetime", () => {
     const started = await startStep(authConfigFor([idp]));
     try {
       started.clock.advance(60_000 + 20_000); // 20 s past exp, tolerance 30 s
-      await started.step.check(call(GET, bearer(late)));
+      await check(started.step, call(GET, bearer(late)));
       started.clock.advance(15_000); // 35 s past exp
-      const err = await rejection(started.step.check(call(GET, bearer(token))));
+      const err = await rejection(check(started.step, call(GET, bearer(token))));
       assert.equal(err.reason, "token_expired");
       assert.equal(err.headers["www-authenticate"], challengeFor("token_expired"));
     } finally {

@@ -4,8 +4,8 @@
  */
 import { Writable } from "node:stream";
 import pino from "pino";
-import { validateConfig } from "../../src/config.ts";
-import { createGateway, type Gateway } from "../../src/server.ts";
+import { validateConfig } from "../../src/config/config.ts";
+import { createGateway, type Gateway } from "../../src/gateway.ts";
 
 export interface TestGateway {
   readonly gateway: Gateway;

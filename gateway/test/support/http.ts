@@ -3,7 +3,7 @@
  * client library deciding what is acceptable.
  */
 import { type Agent, request } from "node:http";
-import { parseTrailerBlock } from "../../src/trailer-frame.ts";
+import { parseTrailerBlock } from "../../src/grpc-web/trailer-frame.ts";
 
 export interface RawResponse {
   readonly status: number;

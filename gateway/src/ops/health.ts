@@ -1,0 +1,124 @@
+/**
+ * /healthz (the process is alive) and /readyz (every upstream answers
+ * grpc.health.v1.Health/Check with SERVING over mTLS). Readiness results are
+ * cached for a moment so that load-balancer probes do not load upstreams.
+ */
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  HealthCheckRequestSchema,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from "@grpc-edge/proto/grpc/health/v1/health";
+import type { FastifyInstance } from "fastify";
+import { errorFromRstCode, errorFromUpstreamFailure } from "../upstream/node-error.ts";
+import type { UpstreamPool } from "../upstream/pool.ts";
+
+export interface UpstreamReadiness {
+  readonly upstream: string;
+  readonly ready: boolean;
+  readonly reason?: string;
+}
+
+const CHECK_REQUEST = (() => {
+  const message = toBinary(
+    HealthCheckRequestSchema,
+    create(HealthCheckRequestSchema, { service: "" }),
+  );
+  const frame = Buffer.alloc(5 + message.length);
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+})();
+
+/** One Health/Check call through the pool; never throws. */
+export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<UpstreamReadiness> {
+  const upstream = pool.name;
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    let message = "";
+    const stream = pool.request({
+      ":method": "POST",
+      ":scheme": "https",
+      ":authority": pool.authority,
+      ":path": "/grpc.health.v1.Health/Check",
+      "content-type": "application/grpc",
+      te: "trailers",
+      "grpc-timeout": `${timeoutMs}m`,
+    });
+    const timer = setTimeout(() => stream.close(), timeoutMs);
+    const done = (result: UpstreamReadiness) => {
+      clearTimeout(timer);
+      resolve(result);
+    };
+    stream.on("response", (headers) => {
+      if (headers["grpc-status"] !== undefined) {
+        status = String(headers["grpc-status"]);
+        message = String(headers["grpc-message"] ?? "");
+      }
+    });
+    stream.on("trailers", (trailers) => {
+      status = String(trailers["grpc-status"]);
+      message = String(trailers["grpc-message"] ?? "");
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    let failure: unknown;
+    stream.on("error", (err) => {
+      failure = err;
+    });
+    stream.on("close", () => {
+      if (failure !== undefined) {
+        return done({
+          upstream,
+          ready: false,
+          reason: errorFromUpstreamFailure(failure, upstream).grpcMessage,
+        });
+      }
+      if (status === undefined) {
+        const reason = stream.rstCode
+          ? errorFromRstCode(stream.rstCode, upstream).grpcMessage
+          : "no answer in time";
+        return done({ upstream, ready: false, reason });
+      }
+      if (status !== "0")
+        return done({
+          upstream,
+          ready: false,
+          reason: `Health/Check failed: grpc-status ${status} ${message}`.trim(),
+        });
+      const body = Buffer.concat(chunks);
+      const reply = fromBinary(HealthCheckResponseSchema, body.subarray(5));
+      const serving = reply.status === HealthCheckResponse_ServingStatus.SERVING;
+      done(
+        serving
+          ? { upstream, ready: true }
+          : {
+              upstream,
+              ready: false,
+              reason: `status ${HealthCheckResponse_ServingStatus[reply.status]}`,
+            },
+      );
+    });
+    stream.end(CHECK_REQUEST);
+  });
+}
+
+/** Registers GET /healthz and GET /readyz. */
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  pools: readonly UpstreamPool[],
+  isDraining: () => boolean,
+): void {
+  const cacheMs = 1000;
+  let cached: { at: number; result: Promise<UpstreamReadiness[]> } | undefined;
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    if (isDraining()) return reply.code(503).send({ ready: false, reason: "shutting down" });
+    if (cached === undefined || Date.now() - cached.at > cacheMs) {
+      cached = { at: Date.now(), result: Promise.all(pools.map((p) => checkUpstream(p, 2000))) };
+    }
+    const upstreams = await cached.result;
+    const ready = upstreams.every((u) => u.ready);
+    return reply.code(ready ? 200 : 503).send({ ready, upstreams });
+  });
+}
