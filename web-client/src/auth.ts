@@ -1,6 +1,7 @@
 import {
   IndexedDbDPoPStore,
   InMemoryWebStorage,
+  type StateStore,
   type User,
   UserManager,
   type UserManagerSettings,
@@ -9,9 +10,10 @@ import {
 import type { AccessTokenSource, DpopProofRequest } from "./auth-interceptor.ts";
 import { type AuthState, stateOf } from "./auth-state.ts";
 import { cleanCallbackUrl, currentPath } from "./callback-url.ts";
+import { hasIndexedDb } from "./indexed-db.ts";
 import { LoginRequiredError } from "./login-required-error.ts";
 import { safeReturnTo } from "./return-to.ts";
-import { sessionChange } from "./session-change.ts";
+import { SharedSessionStore } from "./shared-session-store.ts";
 import { toTokens } from "./stored-session.ts";
 import { createSubscribers } from "./subscribers.ts";
 import { createTabLock, type Exclusive } from "./tab-lock.ts";
@@ -32,11 +34,12 @@ export interface AuthOptions {
   /** Refresh when the token has less than this left; default 60 (capped at half its lifetime). */
   readonly refreshLeewaySeconds?: number;
   /**
-   * Where the session is kept: `"local"` (default: every tab of the origin
-   * shares it), `"session"` (this tab only, survives reloads) or `"memory"`
-   * (this page only). See the README on the trade-offs.
+   * Where the session is kept: `"shared"` (default: IndexedDB, every tab of
+   * the origin shares it), `"session"` (sessionStorage: this tab only,
+   * survives reloads) or `"memory"` (this page only). See the README on the
+   * trade-offs.
    */
-  readonly storage?: "local" | "session" | "memory";
+  readonly storage?: "shared" | "session" | "memory";
   /** Refresh in the background ahead of expiry (default true); tokens are checked on use either way. */
   readonly autoRefresh?: boolean;
   /**
@@ -81,9 +84,12 @@ export interface Auth extends AccessTokenSource {
   readonly userManager: UserManager;
 }
 
-function pickStorage(kind: AuthOptions["storage"]): Storage {
-  if (kind === "memory") return new InMemoryWebStorage();
-  return kind === "session" ? sessionStorage : localStorage;
+function sessionStore(kind: AuthOptions["storage"]): StateStore {
+  if (kind === "memory") return new WebStorageStateStore({ store: new InMemoryWebStorage() });
+  if (kind === "session") return new WebStorageStateStore({ store: sessionStorage });
+  return hasIndexedDb()
+    ? new SharedSessionStore()
+    : new WebStorageStateStore({ store: localStorage });
 }
 
 /**
@@ -92,8 +98,7 @@ function pickStorage(kind: AuthOptions["storage"]): Storage {
  * refresh at a time within a tab and across the tabs of an origin.
  */
 export function createAuth(options: AuthOptions): Auth {
-  const storage = pickStorage(options.storage);
-  const shared = options.storage === undefined || options.storage === "local";
+  const shared = options.storage === undefined || options.storage === "shared";
   const resource = options.resource === undefined ? {} : { resource: options.resource };
   const userManager = new UserManager({
     authority: options.authority,
@@ -106,7 +111,7 @@ export function createAuth(options: AuthOptions): Auth {
     scope: options.scope ?? "openid offline_access",
     ...resource,
     ...(options.extraQueryParams ? { extraQueryParams: options.extraQueryParams } : {}),
-    userStore: new WebStorageStateStore({ store: storage }),
+    userStore: sessionStore(options.storage),
     ...(options.dpop
       ? { dpop: { store: new IndexedDbDPoPStore(), bind_authorization_code: true } }
       : {}),
@@ -117,12 +122,20 @@ export function createAuth(options: AuthOptions): Auth {
     ...options.userManagerSettings,
   });
   const scope = `${options.authority}:${options.clientId}`;
-  const userKey = `oidc.user:${scope}`;
-  const endedKey = `grpc-edge.login-required:${scope}`;
   const exclusive: Exclusive = shared
     ? createTabLock(`grpc-edge.refresh:${scope}`)
     : (task) => task();
   const subscribers = createSubscribers<AuthState>();
+  // The other tabs of the origin hear of every change to the shared session.
+  const tabs =
+    shared && typeof BroadcastChannel !== "undefined"
+      ? new BroadcastChannel(`grpc-edge.session:${scope}`)
+      : undefined;
+  /** Tells this tab's subscribers and the other tabs. */
+  const announce = (state: AuthState) => {
+    subscribers.emit(state);
+    tabs?.postMessage(state);
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const keeper = createTokenKeeper({
@@ -138,14 +151,13 @@ export function createAuth(options: AuthOptions): Auth {
     now: Date.now,
     exclusive,
     async onRefreshed() {
-      subscribers.emit(stateOf("refreshed", await userManager.getUser()));
+      announce(stateOf("refreshed", await userManager.getUser()));
       void schedule();
     },
     async onLoginRequired(error) {
-      // Tell the other tabs why, then drop the dead session so they stop using it.
-      if (shared) storage.setItem(endedKey, error.reason);
+      // Drop the dead session, and tell the other tabs why.
       await userManager.removeUser();
-      subscribers.emit({ status: "login-required", reason: error.reason });
+      announce({ status: "login-required", reason: error.reason });
     },
   });
 
@@ -167,25 +179,18 @@ export function createAuth(options: AuthOptions): Auth {
     );
   }
 
-  const onStorage = (event: StorageEvent) => {
-    if (event.storageArea !== storage) return;
-    const change = sessionChange(event, userKey);
-    if (change === undefined) return;
-    if (change === "signed-out") {
+  /** Another tab changed the shared session. */
+  const onOtherTab = ({ data: state }: MessageEvent<AuthState>) => {
+    if (state.status === "signed-out" || state.status === "login-required") {
       clearTimeout(timer);
-      const reason = storage.getItem(endedKey);
-      const error = new LoginRequiredError(reason ?? "signed_out");
-      keeper.end(error);
-      subscribers.emit(reason ? { status: "login-required", reason } : { status: "signed-out" });
-      return;
-    }
-    keeper.reset();
-    void userManager.getUser().then((user) => {
-      subscribers.emit(stateOf(change, user));
+      keeper.end(new LoginRequiredError(state.reason ?? "signed_out"));
+    } else {
+      keeper.reset();
       void schedule();
-    });
+    }
+    subscribers.emit(state);
   };
-  if (shared) globalThis.addEventListener?.("storage", onStorage);
+  tabs?.addEventListener("message", onOtherTab);
   void schedule();
 
   return {
@@ -200,9 +205,8 @@ export function createAuth(options: AuthOptions): Auth {
     async handleRedirectCallback(url = location.href) {
       try {
         const user = await userManager.signinRedirectCallback(url);
-        if (shared) storage.removeItem(endedKey);
         keeper.reset();
-        subscribers.emit(stateOf("signed-in", user));
+        announce(stateOf("signed-in", user));
         void schedule();
         return {
           returnTo: safeReturnTo((user.state as { returnTo?: unknown } | undefined)?.returnTo),
@@ -242,7 +246,7 @@ export function createAuth(options: AuthOptions): Auth {
       }
       await userManager.removeUser();
       keeper.end(new LoginRequiredError("signed_out"));
-      subscribers.emit({ status: "signed-out" });
+      announce({ status: "signed-out" });
       if (logout.redirect === false) return;
       if (metadata?.end_session_endpoint) {
         await userManager.signoutRedirect(user?.id_token ? { id_token_hint: user.id_token } : {});
@@ -252,7 +256,7 @@ export function createAuth(options: AuthOptions): Auth {
     },
     close() {
       clearTimeout(timer);
-      if (shared) globalThis.removeEventListener?.("storage", onStorage);
+      tabs?.close();
     },
   };
 }

@@ -1,24 +1,9 @@
-// Pure helpers: storage events between tabs, the return path, refresh errors, base URLs.
+// Pure helpers: the return path, refresh errors, base URLs.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { gatewayOrigin, isLoopbackHost } from "./gateway-origin.ts";
 import { finalRefreshError } from "./refresh-error.ts";
 import { safeReturnTo } from "./return-to.ts";
-import { sessionChange } from "./session-change.ts";
-
-describe("sessionChange", () => {
-  const key = "oidc.user:https://idp:web";
-  it("tells sign-in, refresh and sign-out in another tab apart", () => {
-    assert.equal(sessionChange({ key, oldValue: null, newValue: "{}" }, key), "signed-in");
-    assert.equal(sessionChange({ key, oldValue: "{}", newValue: "{2}" }, key), "refreshed");
-    assert.equal(sessionChange({ key, oldValue: "{}", newValue: null }, key), "signed-out");
-    assert.equal(sessionChange({ key: null, oldValue: null, newValue: null }, key), "signed-out");
-    assert.equal(
-      sessionChange({ key: "oidc.other", oldValue: null, newValue: "x" }, key),
-      undefined,
-    );
-  });
-});
 
 describe("safeReturnTo", () => {
   it("keeps same-origin paths and refuses anything that leaves the origin", () => {

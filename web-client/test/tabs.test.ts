@@ -66,10 +66,7 @@ describe("web-client in Chromium: tabs share the session", () => {
     const context = await browser.newContext();
     const page = await openPage(context, site);
     await login(page, "bob");
-    const refreshToken = await page.evaluate(() => {
-      const key = Object.keys(localStorage).find((k) => k.startsWith("oidc.user:")) ?? "";
-      return JSON.parse(localStorage.getItem(key) ?? "{}").refresh_token as string;
-    });
+    const refreshToken = (await sdk(page, (s) => s.storedTokens()))?.refreshToken ?? "";
     await sdk(page, (s) => s.auth.logout({ redirect: false }));
     const res = await fetch(`${site.stack.idp.issuer}/token`, {
       method: "POST",

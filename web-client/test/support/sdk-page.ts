@@ -104,6 +104,8 @@ export interface SdkApi {
   viaConnectQuery(): Promise<Outcome<string>>;
   insecureTransport(baseUrl: string): Promise<Outcome<string>>;
   offOrigin(url: string): Promise<Outcome<string>>;
+  storedTokens(): Promise<{ accessToken: string; refreshToken?: string; tokenType: string } | null>;
+  corruptAccessToken(): Promise<void>;
   callback: Promise<Outcome<{ returnTo: string; href: string }>> | undefined;
 }
 
