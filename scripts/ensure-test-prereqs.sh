@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, when it is missing:
-# Debian's Chromium (driven by playwright-core for CORS, redirects, storage).
+# Debian's Chromium (driven by playwright-core for CORS, redirects, storage)
+# and Debian's redis-server (the DPoP replay store shared by gateway replicas).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

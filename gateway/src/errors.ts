@@ -152,6 +152,47 @@ export const reasons = {
     Code.PERMISSION_DENIED,
     "No rule allows this method (auth.defaultPolicy is deny). Add a rule for it.",
   ),
+  // DPoP, sender-constrained tokens (RFC 9449; www-authenticate: DPoP error=…).
+  dpop_proof_missing: authReason(
+    Code.UNAUTHENTICATED,
+    "The token is sent with the DPoP scheme (or is DPoP-bound) but the call has no `dpop` proof header. Send one fresh proof per call.",
+  ),
+  invalid_dpop_proof: authReason(
+    Code.UNAUTHENTICATED,
+    "The `dpop` header is not a valid proof: not a JWT, typ not dpop+jwt, alg not allowed (auth.dpop.algorithms), jwk missing or a private key, a claim missing, or the signature does not verify.",
+  ),
+  dpop_proof_mismatch: authReason(
+    Code.UNAUTHENTICATED,
+    "The proof was made for another request: its htm, htu (the call's URL without query, as the browser sees it) or ath (hash of the access token) differs. Behind a proxy, set auth.dpop.publicUrl or trustForwardedHeaders.",
+  ),
+  dpop_proof_stale: authReason(
+    Code.UNAUTHENTICATED,
+    "The proof's iat is older than auth.dpop.maxProofAgeSeconds or in the future. Make a fresh proof per call; check the client's clock.",
+  ),
+  dpop_proof_replayed: authReason(
+    Code.UNAUTHENTICATED,
+    "A proof with this jti was already used (on this or, with a shared replay store, another replica). Make a fresh proof per call.",
+  ),
+  dpop_key_mismatch: authReason(
+    Code.UNAUTHENTICATED,
+    "The proof is signed by a key other than the one the token is bound to (cnf.jkt). The token was issued for another key.",
+  ),
+  use_dpop_nonce: authReason(
+    Code.UNAUTHENTICATED,
+    "The gateway requires a DPoP nonce (auth.dpop.requireNonce): retry with the nonce from the dpop-nonce header.",
+  ),
+  dpop_bound_token: authReason(
+    Code.UNAUTHENTICATED,
+    "The token is bound to a DPoP key (cnf.jkt) but was sent as Bearer. Send `authorization: DPoP <token>` with a proof.",
+  ),
+  dpop_required: authReason(
+    Code.UNAUTHENTICATED,
+    "The gateway accepts only DPoP-bound tokens (auth.dpop.mode: required). Ask the provider for a DPoP-bound token and send it with a proof.",
+  ),
+  replay_store_unavailable: authReason(
+    Code.UNAVAILABLE,
+    "The DPoP replay store (auth.dpop.replayStore) could not be reached, so proofs cannot be checked for reuse; DPoP calls fail closed. Check Redis.",
+  ),
   internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
 } as const satisfies Record<string, ReasonInfo>;
 

@@ -17,6 +17,7 @@ import {
   requiredString,
   secureUrl,
 } from "./config-values.ts";
+import { type DpopConfig, parseDpopConfig } from "./dpop-config.ts";
 import {
   checkRulesAgainstDescriptors,
   compilePolicy,
@@ -44,6 +45,7 @@ export interface AuthConfig {
   /** The identity metadata sent upstream after a successful check (default: all four). */
   readonly identityHeaders: readonly IdentityHeader[];
   readonly maxTokenBytes: number;
+  readonly dpop: DpopConfig;
 }
 
 /** The identity metadata the gateway can send upstream (docs/auth.md "What the upstream receives"). */
@@ -81,6 +83,7 @@ export function parseAuthConfig(rawAuth: unknown, descriptors?: DescriptorIndex)
     "forwardAuthorization",
     "identityHeaders",
     "maxTokenBytes",
+    "dpop",
   ]);
   if (!Array.isArray(auth.issuers) || auth.issuers.length === 0) {
     throw new ConfigError("auth.issuers", "list at least one trusted issuer (issuer, audiences)");
@@ -132,6 +135,7 @@ export function parseAuthConfig(rawAuth: unknown, descriptors?: DescriptorIndex)
       256,
       1_048_576,
     ),
+    dpop: parseDpopConfig(auth.dpop),
   };
 }
 

@@ -3,7 +3,12 @@
  *
  *   policy decision ─ public ─────────────────────────────▶ no identity
  *                   ─ deny ───────────────────────────────▶ denied_by_policy (7)
- *                   ─ authenticated: bearer token ▶ cache ▶ verify ▶ scopes ▶ identity headers
+ *                   ─ authenticated: token ▶ cache ▶ verify ▶ [DPoP proof] ▶ scopes ▶ identity headers
+ *
+ * A token sent with the DPoP scheme must be bound to a key (cnf.jkt) and come
+ * with a fresh proof of that key on every call (dpop-check.ts); a bound token
+ * sent as Bearer is refused, as is any Bearer token when auth.dpop.mode is
+ * required. The verified token is cached either way; a proof never is.
  *
  * Public methods never look at the authorization header: no parsing, no
  * verification, no identity forwarded. Unlike Envoy's allow_missing_or_failed
@@ -14,13 +19,19 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
 import type { AuthConfig } from "./auth-config.ts";
-import { extractBearerToken } from "./bearer-token.ts";
+import { type AccessToken, parseAuthorization } from "./authorization-header.ts";
+import { createDpopCheck, type DpopCheck } from "./dpop-check.ts";
 import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
 import { compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
 import { createTokenCache } from "./token-cache.ts";
 import { createTokenVerifier, type VerifiedToken } from "./token-verifier.ts";
-import { insufficientScopeError } from "./www-authenticate.ts";
+import {
+  asDpopRefusal,
+  dpopChallenge,
+  insufficientScopeError,
+  invalidTokenError,
+} from "./www-authenticate.ts";
 
 export interface CallInfo {
   /** "/pkg.Service/Method" */
@@ -28,6 +39,10 @@ export interface CallInfo {
   readonly service: string;
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
+  /** For a DPoP proof's htm and htu: the HTTP method, the listener's scheme and the Host sent. */
+  readonly httpMethod?: string;
+  readonly scheme?: string;
+  readonly host?: string | undefined;
 }
 
 /** Counters for logs, metrics and tests. */
@@ -54,7 +69,7 @@ export interface AuthStep {
    * connection lives and the token has not expired.
    */
   authorize(call: CallInfo, connection?: object): Metadata | Promise<Metadata>;
-  close(): void;
+  close(): Promise<void>;
   stats(): AuthStats;
 }
 
@@ -75,12 +90,18 @@ interface CachedPrincipal {
   readonly headers: Metadata;
 }
 
-/** A decision that waits on verifying `token`, then on the method's `scopes`. */
+/** A decision that waits on verifying `credential` (or its DPoP proof), then on the method's `scopes`. */
 class PendingVerification {
-  readonly token: string;
+  readonly credential: AccessToken;
+  readonly principal: CachedPrincipal | undefined;
   readonly scopes: readonly string[];
-  constructor(token: string, scopes: readonly string[]) {
-    this.token = token;
+  constructor(
+    credential: AccessToken,
+    principal: CachedPrincipal | undefined,
+    scopes: readonly string[],
+  ) {
+    this.credential = credential;
+    this.principal = principal;
     this.scopes = scopes;
   }
 }
@@ -88,7 +109,7 @@ class PendingVerification {
 /** Every call allowed, without identity: a gateway without an `auth` section. */
 const ALLOW_ALL: AuthStep = {
   authorize: () => NO_METADATA,
-  close() {},
+  async close() {},
   stats: () => ({ verifications: 0, cacheHits: 0, cacheSize: 0 }),
 };
 
@@ -128,13 +149,26 @@ export async function createAuthStep(
     keysFor: (issuer) => (keys.get(issuer) as IssuerKeys).getKey,
     clockToleranceSeconds: config.clockToleranceSeconds,
     now,
+    dpop: config.dpop.mode !== "off",
   });
+  const dpop: DpopCheck | undefined =
+    config.dpop.mode === "off"
+      ? undefined
+      : createDpopCheck(config.dpop, {
+          log: deps.log,
+          now,
+          clockToleranceSeconds: config.clockToleranceSeconds,
+        });
   const cache = createTokenCache<CachedPrincipal>();
   // Per keep-alive connection, its last verified authorization header: a
   // string compare instead of parsing and hashing it on every call.
   let lastOnConnection = new WeakMap<
     object,
-    { readonly header: string; readonly token: string; readonly principal: CachedPrincipal }
+    {
+      readonly header: string;
+      readonly credential: AccessToken;
+      readonly principal: CachedPrincipal;
+    }
   >();
   let verifications = 0;
   let cacheHits = 0;
@@ -174,13 +208,55 @@ export async function createAuthStep(
   const upstreamMetadata = (
     scopes: readonly string[],
     principal: CachedPrincipal,
-    token: string,
+    credential: AccessToken,
   ): Metadata => {
     const missing = missingScopes(scopes, principal.token.scopes);
     if (missing.length > 0) throw insufficientScopeError(scopes, missing);
     return config.forwardAuthorization
-      ? { ...principal.headers, authorization: `Bearer ${token}` }
+      ? { ...principal.headers, authorization: `${credential.scheme} ${credential.token}` }
       : principal.headers;
+  };
+
+  /**
+   * Whether the scheme fits the token: a DPoP-bound token only with DPoP (a
+   * copied bound token is useless as Bearer), a Bearer token not when DPoP is
+   * required, the DPoP scheme only with a bound token.
+   */
+  const checkScheme = (credential: AccessToken, principal: CachedPrincipal): void => {
+    const { jkt } = principal.token;
+    const algorithms = config.dpop.algorithms;
+    if (credential.scheme === "DPoP") {
+      if (jkt === undefined) {
+        throw asDpopRefusal(
+          invalidTokenError(
+            "wrong_token_type",
+            "the token is not bound to a DPoP key (no cnf.jkt); send it as Bearer",
+          ),
+          algorithms,
+        );
+      }
+      return;
+    }
+    if (jkt !== undefined) {
+      throw invalidTokenError(
+        "dpop_bound_token",
+        "the token is bound to a DPoP key: send it with the DPoP scheme and a proof",
+      );
+    }
+    if (config.dpop.mode === "required") {
+      throw new GatewayError(
+        "dpop_required",
+        "this gateway accepts only DPoP-bound tokens with a proof",
+        {
+          headers: {
+            "www-authenticate": dpopChallenge(algorithms, {
+              error: "invalid_token",
+              error_description: "dpop_required",
+            }),
+          },
+        },
+      );
+    }
   };
 
   /**
@@ -191,16 +267,16 @@ export async function createAuthStep(
   const lookup = (
     header: string | string[] | undefined,
     connection: object | undefined,
-  ): { readonly token: string; readonly principal: CachedPrincipal | undefined } => {
+  ): { readonly credential: AccessToken; readonly principal: CachedPrincipal | undefined } => {
     const nowMs = now();
     const last = connection === undefined ? undefined : lastOnConnection.get(connection);
     if (last !== undefined && last.header === header && nowMs < last.principal.token.expiresAtMs)
       return last;
-    const token = extractBearerToken(header, config.maxTokenBytes);
-    const principal = cache.get(token, nowMs);
+    const credential = parseAuthorization(header, config.maxTokenBytes, config.dpop);
+    const principal = cache.get(credential.token, nowMs);
     if (principal !== undefined && connection !== undefined && typeof header === "string")
-      lastOnConnection.set(connection, { header, token, principal });
-    return { token, principal };
+      lastOnConnection.set(connection, { header, credential, principal });
+    return { credential, principal };
   };
 
   /** As far as the decision goes without verifying: the metadata, or the token still to verify. */
@@ -213,25 +289,57 @@ export async function createAuthStep(
     if (decision.kind === "deny") {
       throw new GatewayError("denied_by_policy", `no rule allows ${call.path.slice(0, 200)}`);
     }
-    const { token, principal } = lookup(call.headers.authorization, connection);
-    if (principal === undefined) return new PendingVerification(token, decision.scopes);
+    const { credential, principal } = lookup(call.headers.authorization, connection);
+    if (principal === undefined || credential.scheme === "DPoP") {
+      return new PendingVerification(credential, principal, decision.scopes);
+    }
     cacheHits++;
-    return upstreamMetadata(decision.scopes, principal, token);
+    checkScheme(credential, principal);
+    return upstreamMetadata(decision.scopes, principal, credential);
+  };
+
+  /** Verifies what `resolve` could not: the token (unless cached), then a DPoP proof for this call. */
+  const complete = async (call: CallInfo, pending: PendingVerification): Promise<Metadata> => {
+    const { credential, scopes } = pending;
+    let principal = pending.principal;
+    if (principal === undefined) {
+      try {
+        principal = await verifyShared(credential.token);
+      } catch (err) {
+        throw credential.scheme === "DPoP" && err instanceof GatewayError
+          ? asDpopRefusal(err, config.dpop.algorithms)
+          : err;
+      }
+    } else cacheHits++;
+    checkScheme(credential, principal);
+    if (credential.scheme === "DPoP" && dpop !== undefined) {
+      await dpop.verify(
+        {
+          path: call.path,
+          method: call.httpMethod ?? "POST",
+          scheme: call.scheme ?? "http",
+          host: call.host,
+          headers: call.headers,
+        },
+        credential.token,
+        principal.token.jkt as string,
+      );
+    }
+    return upstreamMetadata(scopes, principal, credential);
   };
 
   const authorize = (call: CallInfo, connection?: object): Metadata | Promise<Metadata> => {
     const resolved = resolve(call, connection);
-    if (!(resolved instanceof PendingVerification)) return resolved;
-    const { token, scopes } = resolved;
-    return verifyShared(token).then((principal) => upstreamMetadata(scopes, principal, token));
+    return resolved instanceof PendingVerification ? complete(call, resolved) : resolved;
   };
 
   return {
     authorize,
-    close() {
+    async close() {
       for (const k of keys.values()) k.close();
       cache.clear();
       lastOnConnection = new WeakMap();
+      await dpop?.close();
     },
     stats: () => ({ verifications, cacheHits, cacheSize: cache.size }),
   };

@@ -13,10 +13,12 @@
  *    a configured audience, `nbf`/`exp` with clock tolerance at injected `now`;
  * 6. `iat`, when present, not in the future beyond the tolerance (jose checks
  *    it only together with maxTokenAge, which would make iat required);
- * 7. no sender constraint: a token bound to a key (`cnf.jkt`, RFC 9449 DPoP)
- *    or a client certificate (`cnf.x5t#S256`, RFC 8705) is not a bearer
- *    token; accepting it as one would let a thief replay it without the
- *    key. DPoP proofs are not verified yet, so such tokens are refused.
+ * 7. sender constraint: a token bound to a client certificate
+ *    (`cnf.x5t#S256`, RFC 8705) is refused, as is one bound to a DPoP key
+ *    (`cnf.jkt`, RFC 9449) while DPoP is off: accepting either as a bearer
+ *    token would let a thief use it without the key. With DPoP on, the
+ *    key's thumbprint is returned and every call must prove possession
+ *    (auth-step.ts, dpop-check.ts).
  *
  * Failures are GatewayErrors with the RFC 6750 invalid_token challenge; jose
  * errors are mapped by joseErrorReason only.
@@ -41,6 +43,8 @@ export interface VerifiedToken {
   readonly scopes: ReadonlySet<string>;
   /** `exp` in milliseconds. */
   readonly expiresAtMs: number;
+  /** The DPoP key the token is bound to (cnf.jkt), if any. */
+  readonly jkt: string | undefined;
 }
 
 export interface TokenVerifierOptions {
@@ -48,6 +52,8 @@ export interface TokenVerifierOptions {
   readonly keysFor: (issuer: string) => JWTVerifyGetKey;
   readonly clockToleranceSeconds: number;
   readonly now: () => number;
+  /** Accept DPoP-bound tokens (their proofs are checked per call). */
+  readonly dpop: boolean;
 }
 
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>;
@@ -117,10 +123,22 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         "the token's iat is in the future; check the clocks",
       );
     }
-    if (isSenderConstrained(claims.cnf)) {
+    const cnf = (typeof claims.cnf === "object" && claims.cnf !== null ? claims.cnf : {}) as Record<
+      string,
+      unknown
+    >;
+    if ("x5t#S256" in cnf) {
       throw invalidTokenError(
         "wrong_token_type",
-        "the token is bound to a key (cnf); it is not accepted as a bearer token",
+        "the token is bound to a client certificate (cnf.x5t#S256); certificate-bound tokens are not accepted",
+      );
+    }
+    if ("jkt" in cnf && (!options.dpop || typeof cnf.jkt !== "string")) {
+      throw invalidTokenError(
+        "wrong_token_type",
+        options.dpop
+          ? "the token's cnf.jkt is not a key thumbprint"
+          : "the token is bound to a DPoP key (cnf.jkt) and DPoP is off on this gateway (auth.dpop.mode)",
       );
     }
     return {
@@ -128,12 +146,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       claims,
       scopes: scopesOf(claims),
       expiresAtMs: (claims.exp as number) * 1000,
+      jkt: cnf.jkt as string | undefined,
     };
   };
-}
-
-function isSenderConstrained(cnf: unknown): boolean {
-  return typeof cnf === "object" && cnf !== null && ("jkt" in cnf || "x5t#S256" in cnf);
 }
 
 function describeAlg(alg: unknown): string {

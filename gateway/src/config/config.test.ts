@@ -147,6 +147,41 @@ describe("loadConfig", () => {
     rejectsKey(withSchema.replace('GetNote"]', 'GetNotes"]'), "auth.rules[0].methods[0]");
   });
 
+  it("reads auth.dpop: off without the section, allowed with it, every mistake named", () => {
+    const auth = `\nauth:\n  issuers: [{ issuer: "https://idp.example.com", audiences: ["api://notes"] }]`;
+    assert.equal(loadConfig(write(`${minimal}${auth}`), {}).auth?.dpop.mode, "off");
+    const dpop = loadConfig(write(`${minimal}${auth}\n  dpop: { requireNonce: true }`), {}).auth
+      ?.dpop;
+    assert.equal(dpop?.mode, "allowed");
+    assert.equal(dpop?.replayStore, "memory");
+    assert.equal(dpop?.maxProofAgeSeconds, 60);
+    const env = {
+      GATEWAY_AUTH_DPOP_MODE: "required",
+      GATEWAY_AUTH_DPOP_REPLAY_STORE: "redis://127.0.0.1:6379",
+    };
+    const fromEnv = loadConfig(write(`${minimal}${auth}`), env).auth?.dpop;
+    assert.equal(fromEnv?.mode, "required");
+    assert.equal(fromEnv?.replayStore, "redis://127.0.0.1:6379");
+    rejectsKey(`${minimal}${auth}\n  dpop: { mode: sometimes }`, "auth.dpop.mode");
+    rejectsKey(
+      `${minimal}${auth}\n  dpop: { replayStore: "memcached://x" }`,
+      "auth.dpop.replayStore",
+    );
+    rejectsKey(`${minimal}${auth}\n  dpop: { algorithms: [HS256] }`, "auth.dpop.algorithms[0]");
+    rejectsKey(
+      `${minimal}${auth}\n  dpop: { publicUrl: "http://gw.example.com" }`,
+      "auth.dpop.publicUrl",
+    );
+    rejectsKey(`${minimal}${auth}\n  dpop: { nonceSecret: short }`, "auth.dpop.nonceSecret");
+    rejectsKey(`${minimal}${auth}\n  dpop: { replayStor: memory }`, "auth.dpop.replayStor");
+    // Workers share no memory: replays across them, and each other's nonces.
+    rejectsKey(`${minimal}workers: 2${auth}\n  dpop: { mode: allowed }`, "auth.dpop.replayStore");
+    rejectsKey(
+      `${minimal}workers: 2${auth}\n  dpop: { replayStore: "redis://127.0.0.1:6379", requireNonce: true }`,
+      "auth.dpop.nonceSecret",
+    );
+  });
+
   it("suggests the key that was meant", () => {
     assert.throws(
       () => loadConfig(write(`${minimal}\ncors: { allowedOrigin: [] }`), {}),

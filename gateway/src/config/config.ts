@@ -201,7 +201,30 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
     baseDir,
   };
   checkTlsMaterial(config);
+  checkDpopAcrossWorkers(config);
   return config;
+}
+
+/**
+ * Cluster workers share no memory: with more than one, an in-memory replay
+ * store would accept a proof replayed to another worker, and per-process
+ * nonce secrets would refuse each other's nonces.
+ */
+function checkDpopAcrossWorkers(config: GatewayConfig): void {
+  const dpop = config.auth?.dpop;
+  if (dpop === undefined || dpop.mode === "off" || config.workers === 1) return;
+  if (dpop.replayStore === "memory") {
+    throw new ConfigError(
+      "auth.dpop.replayStore",
+      `is "memory" but workers is ${config.workers}: a proof replayed to another worker would be accepted; use a redis:// replay store`,
+    );
+  }
+  if (dpop.requireNonce && dpop.nonceSecret === undefined) {
+    throw new ConfigError(
+      "auth.dpop.nonceSecret",
+      `is required with requireNonce and ${config.workers} workers, so that each accepts the others' nonces`,
+    );
+  }
 }
 
 /** `descriptorSet`: a file path, resolved against the config's folder. */

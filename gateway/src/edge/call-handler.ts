@@ -202,7 +202,15 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
       // 4-5 authenticate, authorize: at once for a public method or a known
       // token; the body waits unread while a new token is verified.
       const identity = auth.authorize(
-        { path: method.path, service: method.service, method: method.method, headers },
+        {
+          path: method.path,
+          service: method.service,
+          method: method.method,
+          headers,
+          httpMethod: request.method,
+          scheme: request.protocol,
+          host: request.host,
+        },
         connectionOf(raw),
       );
       if (identity instanceof Promise) {

@@ -116,8 +116,7 @@ async function grpcWebGatewayPlugin(app: FastifyInstance, config: GatewayConfig)
     upstreams.close();
     if (config.auth !== undefined)
       log.info(auth.stats(), "token verifications and cache hits since start");
-    auth.close();
-    done();
+    auth.close().then(() => done(), done);
   });
 }
 

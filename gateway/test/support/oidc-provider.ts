@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 
 export type TestAlg = "ES256" | "RS256";
 
@@ -27,6 +27,8 @@ export interface MintOptions {
   readonly resource?: string;
   readonly alg?: TestAlg;
   readonly ttlSeconds?: number;
+  /** Binds the token to this key (RFC 9449): a DPoP proof goes to the token endpoint. */
+  readonly dpopKey?: { readonly privateKey: CryptoKey; readonly publicJwk: JWK };
 }
 
 /** One of the provider's current signing keys, for tests that craft tokens. */
@@ -174,7 +176,18 @@ export async function startOidcProvider(
       scope: m.scope,
       resource: m.resource ?? resource,
     });
-    const res = await fetch(`${issuer}/token`, { method: "POST", body });
+    const headers: Record<string, string> = {};
+    if (m.dpopKey !== undefined) {
+      headers.dpop = await new SignJWT({
+        jti: crypto.randomUUID(),
+        htm: "POST",
+        htu: `${issuer}/token`,
+        iat: Math.floor(Date.now() / 1000),
+      })
+        .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: m.dpopKey.publicJwk })
+        .sign(m.dpopKey.privateKey);
+    }
+    const res = await fetch(`${issuer}/token`, { method: "POST", body, headers });
     const json = (await res.json()) as Record<string, string | undefined>;
     if (res.status !== 200 || json.access_token === undefined) {
       throw new Error(`token endpoint: ${res.status} ${json.error} ${json.error_description}`);

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { GatewayError } from "../errors.ts";
-import { extractBearerToken } from "./bearer-token.ts";
+import { parseAuthorization } from "./authorization-header.ts";
+import { DPOP_OFF } from "./dpop-config.ts";
+
+/** The Bearer token, with DPoP off. */
+const extractBearerToken = (header: string | readonly string[] | undefined, max: number) =>
+  parseAuthorization(header, max, DPOP_OFF).token;
 
 const JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 
@@ -15,7 +20,7 @@ function failure(fn: () => unknown): GatewayError {
   assert.fail("expected a GatewayError");
 }
 
-describe("extractBearerToken", () => {
+describe("parseAuthorization (DPoP off)", () => {
   it("returns the token; the scheme is case-insensitive and surrounding spaces are ignored", () => {
     assert.equal(extractBearerToken(`Bearer ${JWT}`, 8192), JWT);
     assert.equal(extractBearerToken(`bEaReR   ${JWT}  `, 8192), JWT);
