@@ -106,6 +106,7 @@ export interface SdkApi {
   offOrigin(url: string): Promise<Outcome<string>>;
   storedTokens(): Promise<{ accessToken: string; refreshToken?: string; tokenType: string } | null>;
   corruptAccessToken(): Promise<void>;
+  dpopKey(): Promise<{ extractable: boolean; type: string }>;
   callback: Promise<Outcome<{ returnTo: string; href: string }>> | undefined;
 }
 
