@@ -6,6 +6,7 @@
  * grpc-status 0 (header or trailer frame); anything else counts as an error.
  * The same generator drives every target so that ratios compare like with like.
  */
+import { createHash, createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { Agent, request as httpRequest } from "node:http";
 import { type ClientHttp2Session, connect } from "node:http2";
 
@@ -27,6 +28,31 @@ export interface LoadSpec {
   readonly generator?: "node";
   /** Extra request headers (authorization). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A DPoP-bound token: `authorization: DPoP` and a fresh ES256 proof per request, as a browser sends them. */
+  readonly dpop?: {
+    readonly accessToken: string;
+    readonly privateJwk: Readonly<Record<string, string>>;
+    readonly publicJwk: Readonly<Record<string, string>>;
+  };
+}
+
+/** Per-request DPoP headers (RFC 9449 §4.2), signed with node:crypto so the generator stays light. */
+function dpopHeaders(spec: LoadSpec): (() => Record<string, string>) | undefined {
+  const dpop = spec.dpop;
+  if (dpop === undefined) return undefined;
+  const key: KeyObject = createPrivateKey({ key: dpop.privateJwk, format: "jwk" });
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const header = b64({ alg: "ES256", typ: "dpop+jwt", jwk: dpop.publicJwk });
+  const ath = createHash("sha256").update(dpop.accessToken).digest("base64url");
+  const htu = `${spec.url}${spec.path}`;
+  return () => {
+    const input = `${header}.${b64({ jti: randomUUID(), htm: "POST", htu, iat: Math.floor(Date.now() / 1000), ath })}`;
+    const signature = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
+    return {
+      authorization: `DPoP ${dpop.accessToken}`,
+      dpop: `${input}.${signature.toString("base64url")}`,
+    };
+  };
 }
 
 export interface LoadResult {
@@ -94,6 +120,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   let call: () => Promise<void>;
   const sessions: ClientHttp2Session[] = [];
+  const proof = dpopHeaders(spec);
   if (spec.protocol === "h1") {
     const agent = new Agent({ keepAlive: true, maxSockets: spec.concurrency });
     call = () =>
@@ -103,6 +130,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
           agent,
           headers: {
             ...spec.headers,
+            ...proof?.(),
             "content-type": spec.contentType,
             // Native gRPC over HTTP/1.1 (the nghttpx reference): status in chunked trailers.
             ...(spec.nativeGrpc ? { te: "trailers" } : { "x-grpc-web": "1" }),
@@ -154,6 +182,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         const session = sessions[next++ % sessions.length] as ClientHttp2Session;
         const headers: Record<string, string> = {
           ...spec.headers,
+          ...proof?.(),
           ":method": "POST",
           ":path": spec.path,
           "content-type": spec.contentType,

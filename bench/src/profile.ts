@@ -21,7 +21,9 @@
  * off is a public method of the same gateway process instead of a second gateway without auth,
  * which takes the difference between two processes' JIT and heap out of the comparison),
  * --public-peer (with --auth-compare, two processes: the auth-off gateway has the same auth
- * section and serves the method through a public rule), --upstream node|go (the echo upstream:
+ * section and serves the method through a public rule), --dpop-compare (one gateway with
+ * auth.dpop on: a DPoP-bound token with a fresh proof per call against a bearer token, the
+ * Node generator signing the proofs; --dpop-redis puts the replay store in a Debian redis-server), --upstream node|go (the echo upstream:
  * Node's http2, or grpc-go built from Debian's packages, bench/go-upstream), --pin (the
  * gateways on core 1, the upstream and load generators on core 0, as at the edge).
  * With two targets and several rounds it also prints the first relative to the second round by
@@ -31,8 +33,11 @@
 import { mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { exportJWK, generateKeyPair } from "jose";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
+import { startRedis } from "../../gateway/test/support/redis.ts";
 import { type Child, runNodeLoad, startEchoUpstream, startGateway } from "./children.ts";
+import { ensureDebianTool } from "./debian-tool.ts";
 import {
   authAgainst,
   DOWNLOAD,
@@ -73,6 +78,8 @@ const { values } = parseArgs({
     "no-identity": { type: "boolean", default: false },
     "one-process": { type: "boolean", default: false },
     "public-peer": { type: "boolean", default: false },
+    "dpop-compare": { type: "boolean", default: false },
+    "dpop-redis": { type: "boolean", default: false },
     upstream: { type: "string", default: "node" },
     pin: { type: "boolean", default: false },
     "stream-messages": { type: "string", default: "100" },
@@ -96,15 +103,36 @@ if (values.load === "wrk" && !ensureWrk()) {
 const PUBLIC_ECHO = "/demo.notes.v1.NotesService/Ping";
 
 const { pki, upstream, upstreamUrl } = await startEchoUpstream(out, values.upstream);
-if (values["auth-compare"]) values.auth = true;
+if (values["auth-compare"] || values["dpop-compare"]) values.auth = true;
+if (values["dpop-compare"]) values.load = "node"; // wrk cannot sign a proof per request
 const idp = values.auth
   ? await startOidcProvider({ resource: "api://notes", accessTokenTtlSeconds: 3600 })
   : undefined;
 const token = await idp?.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 });
+// --dpop-compare: a key pair as the browser's, and a token bound to it.
+const dpopKey = values["dpop-compare"]
+  ? await generateKeyPair("ES256", { extractable: true })
+  : undefined;
+const dpop = dpopKey &&
+  idp && {
+    accessToken: await idp.mintAccessToken({
+      scope: "notes:read",
+      ttlSeconds: 3600,
+      dpopKey: { privateKey: dpopKey.privateKey, publicJwk: await exportJWK(dpopKey.publicKey) },
+    }),
+    privateJwk: (await exportJWK(dpopKey.privateKey)) as Record<string, string>,
+    publicJwk: (await exportJWK(dpopKey.publicKey)) as Record<string, string>,
+  };
+if (values["dpop-redis"] && !ensureDebianTool("redis-server", "redis-server")) {
+  console.error("--dpop-redis needs Debian's redis-server (apt-get install redis-server)");
+  process.exit(2);
+}
+const redis = values["dpop-redis"] ? await startRedis() : undefined;
 const listen = values.h2 ? tlsListen(pki) : {};
 const authSection = idp && {
   ...authAgainst(idp.issuer).auth,
   ...(values["no-identity"] ? { identityHeaders: [] } : {}),
+  ...(dpop ? { dpop: { mode: "allowed", replayStore: redis?.url ?? "memory" } } : {}),
 };
 const config = writeGatewayConfig(
   out,
@@ -129,9 +157,22 @@ const cpuProf = [
   ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
 ];
 const gateway = await startGateway(config, cpuProf);
-const targets: Array<{ name: string; child: Child; noAuth?: true; path?: string }> = [
-  { name: "this checkout", child: gateway },
-];
+const targets: Array<{
+  name: string;
+  child: Child;
+  noAuth?: true;
+  path?: string;
+  dpop?: typeof dpop;
+}> = dpop
+  ? [
+      {
+        name: `DPoP-bound token + proof (replay store: ${redis ? "Redis" : "memory"})`,
+        child: gateway,
+        dpop,
+      },
+      { name: "bearer token, same gateway", child: gateway },
+    ]
+  : [{ name: "this checkout", child: gateway }];
 if (values["auth-compare"] && values["one-process"]) {
   // The same process, a method whose policy is public: no token is parsed,
   // no identity sent; same JIT state and heap as the auth-on calls.
@@ -172,7 +213,7 @@ const message = values.stream
   ? download(Number(values["stream-messages"]), Number(values["stream-bytes"]))
   : echo100;
 const body = values.text ? Buffer.from(message.toString("base64")) : message;
-const specFor = (child: Child, noAuth = false, path?: string): LoadSpec => ({
+const specFor = (child: Child, noAuth = false, path?: string, proofs?: typeof dpop): LoadSpec => ({
   protocol: values.h2 ? "h2" : "h1",
   url: `${values.h2 ? "https" : "http"}://127.0.0.1:${child.port}`,
   ...(values.h2 ? { tls: { ca: pki.ca } } : {}),
@@ -183,9 +224,10 @@ const specFor = (child: Child, noAuth = false, path?: string): LoadSpec => ({
   nativeGrpc: false,
   concurrency: Number(values.concurrency),
   seconds: Number(values.seconds),
-  ...(token === undefined || (noAuth && !values["same-bytes"])
+  ...(token === undefined || (noAuth && !values["same-bytes"]) || proofs !== undefined
     ? {}
     : { headers: { authorization: `Bearer ${token}` } }),
+  ...(proofs === undefined ? {} : { dpop: proofs }),
 });
 const load = values.load === "wrk" ? runWrk : runNodeLoad;
 // Children must not outlive a failed run.
@@ -205,12 +247,12 @@ const pinned = values.pin && pinCores(0, [upstream.pid], 1, gatewayPids);
 const totals = new Map<string, Tally>();
 // Warm up (JIT, sessions), then alternate targets round by round, in
 // reverse order every other round (see inRoundOrder).
-for (const t of targets) await load({ ...specFor(t.child, t.noAuth, t.path), seconds: 2 });
+for (const t of targets) await load({ ...specFor(t.child, t.noAuth, t.path, t.dpop), seconds: 2 });
 for (let round = 0; round < Number(values.rounds); round++) {
   for (const t of inRoundOrder(targets, round)) {
     const sum = totals.get(t.name) ?? emptyTally();
     totals.set(t.name, sum);
-    await tallyRun(sum, () => load(specFor(t.child, t.noAuth, t.path)), {
+    await tallyRun(sum, () => load(specFor(t.child, t.noAuth, t.path, t.dpop)), {
       proxy: t.child.pid,
       upstream: upstream.pid,
     });
@@ -244,6 +286,7 @@ if (targets.length === 2 && Number(values.rounds) > 1) {
 for (const t of targets) await t.child.stop();
 await upstream.stop();
 await idp?.close();
+await redis?.stop();
 if (values["cpu-prof"]) {
   const made = readdirSync(profiles).filter((f) => !before.has(f));
   console.log(`profile: ${made.map((f) => join(profiles, f)).join(", ")}`);

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { Logger } from "pino";
 import type { DpopConfig } from "./dpop-config.ts";
 import { createDpopNonces, type DpopNonces } from "./dpop-nonce.ts";
-import { checkDpopProof, normalizeHtu, type ProofRules } from "./dpop-proof.ts";
+import { createProofChecker, normalizeHtu } from "./dpop-proof.ts";
 import { createRedisReplayStore } from "./redis-replay-store.ts";
 import { createMemoryReplayStore, type ReplayStore } from "./replay-store.ts";
 import { invalidProofError, useNonceError } from "./www-authenticate.ts";
@@ -41,13 +41,13 @@ const first = (value: string | string[] | undefined) =>
   (Array.isArray(value) ? value[0] : value)?.split(",")[0]?.trim() || undefined;
 
 export function createDpopCheck(config: DpopConfig, deps: DpopCheckDeps): DpopCheck {
-  const rules: ProofRules = {
+  const checkProof = createProofChecker({
     algorithms: config.algorithms,
     maxProofAgeSeconds: config.maxProofAgeSeconds,
     clockToleranceSeconds: deps.clockToleranceSeconds,
     maxProofBytes: config.maxProofBytes,
     now: deps.now,
-  };
+  });
   const replays: ReplayStore =
     config.replayStore === "memory"
       ? createMemoryReplayStore(deps.now)
@@ -87,11 +87,12 @@ export function createDpopCheck(config: DpopConfig, deps: DpopCheckDeps): DpopCh
           config.algorithms,
         );
       }
-      const proof = await checkDpopProof(
-        call.headers.dpop,
-        { htm: call.method, htu, accessToken, jkt },
-        rules,
-      );
+      const proof = await checkProof(call.headers.dpop, {
+        htm: call.method,
+        htu,
+        accessToken,
+        jkt,
+      });
       if (nonces !== undefined && !nonces.accepts(proof.nonce)) {
         throw useNonceError(nonces.current(), config.algorithms);
       }

@@ -12,7 +12,13 @@ import {
 } from "jose";
 import { GatewayError } from "../errors.ts";
 import { ASYMMETRIC_ALGORITHMS } from "./algorithms.ts";
-import { accessTokenHash, checkDpopProof, normalizeHtu, type ProofRules } from "./dpop-proof.ts";
+import {
+  accessTokenHash,
+  createProofChecker,
+  normalizeHtu,
+  type ProofRules,
+  type ProofTarget,
+} from "./dpop-proof.ts";
 
 const NOW = 1_800_000_000_000;
 const URL_ = "https://gw.example.com/demo.notes.v1.NotesService/GetNote";
@@ -25,6 +31,15 @@ const rules: ProofRules = {
   maxProofBytes: 8192,
   now: () => NOW,
 };
+
+// One checker for the whole file, as the gateway keeps one: its key cache is
+// part of what is tested (a cached key must not let a forged proof through).
+const checker = createProofChecker(rules);
+const checkDpopProof = (
+  header: string | readonly string[] | undefined,
+  target: ProofTarget,
+  custom?: ProofRules,
+) => (custom === undefined ? checker : createProofChecker(custom))(header, target);
 
 interface Holder {
   readonly privateKey: CryptoKey;
@@ -71,7 +86,7 @@ const target = (jkt: string) => ({ htm: "POST", htu: URL_, accessToken: TOKEN, j
 describe("DPoP proof checks", () => {
   it("accepts a fresh proof made for this call, token and key", async () => {
     const key = await holder();
-    const checked = await checkDpopProof(await proof(key, { nonce: "n1" }), target(key.jkt), rules);
+    const checked = await checkDpopProof(await proof(key, { nonce: "n1" }), target(key.jkt));
     assert.equal(checked.nonce, "n1");
     assert.match(checked.jti, /^[0-9a-f-]{36}$/);
   });
@@ -81,7 +96,7 @@ describe("DPoP proof checks", () => {
     const other = await proof(key, {
       htu: "https://gw.example.com/demo.notes.v1.NotesService/DeleteNote",
     });
-    const err = await refusal(checkDpopProof(other, target(key.jkt), rules));
+    const err = await refusal(checkDpopProof(other, target(key.jkt)));
     assert.equal(err.reason, "dpop_proof_mismatch");
     assert.equal(err.code, 16);
     assert.match(
@@ -92,9 +107,7 @@ describe("DPoP proof checks", () => {
 
   it("refuses a proof made for another HTTP method (htm)", async () => {
     const key = await holder();
-    const err = await refusal(
-      checkDpopProof(await proof(key, { htm: "GET" }), target(key.jkt), rules),
-    );
+    const err = await refusal(checkDpopProof(await proof(key, { htm: "GET" }), target(key.jkt)));
     assert.equal(err.reason, "dpop_proof_mismatch");
   });
 
@@ -103,7 +116,7 @@ describe("DPoP proof checks", () => {
     const spelled = await proof(key, {
       htu: "HTTPS://GW.example.com:443/demo.notes.v1.NotesService/GetNote?x=1#f",
     });
-    await checkDpopProof(spelled, target(key.jkt), rules);
+    await checkDpopProof(spelled, target(key.jkt));
     assert.equal(normalizeHtu("http://127.0.0.1:80/a/b"), "http://127.0.0.1/a/b");
     assert.equal(normalizeHtu("not a url"), undefined);
   });
@@ -111,27 +124,24 @@ describe("DPoP proof checks", () => {
   it("refuses a stale proof kept for later use, and one dated in the future", async () => {
     const key = await holder();
     const old = await proof(key, { iat: Math.floor(NOW / 1000) - 66 });
-    assert.equal(
-      (await refusal(checkDpopProof(old, target(key.jkt), rules))).reason,
-      "dpop_proof_stale",
-    );
+    assert.equal((await refusal(checkDpopProof(old, target(key.jkt)))).reason, "dpop_proof_stale");
     const future = await proof(key, { iat: Math.floor(NOW / 1000) + 6 });
     assert.equal(
-      (await refusal(checkDpopProof(future, target(key.jkt), rules))).reason,
+      (await refusal(checkDpopProof(future, target(key.jkt)))).reason,
       "dpop_proof_stale",
     );
     const edge = await proof(key, { iat: Math.floor(NOW / 1000) - 64 });
-    await checkDpopProof(edge, target(key.jkt), rules);
+    await checkDpopProof(edge, target(key.jkt));
   });
 
   it("refuses a proof made for another access token (ath)", async () => {
     const key = await holder();
     const err = await refusal(
-      checkDpopProof(await proof(key, { ath: accessTokenHash("another") }), target(key.jkt), rules),
+      checkDpopProof(await proof(key, { ath: accessTokenHash("another") }), target(key.jkt)),
     );
     assert.equal(err.reason, "dpop_proof_mismatch");
     const none = await refusal(
-      checkDpopProof(await proof(key, { ath: undefined }), target(key.jkt), rules),
+      checkDpopProof(await proof(key, { ath: undefined }), target(key.jkt)),
     );
     assert.equal(none.reason, "dpop_proof_mismatch");
   });
@@ -139,15 +149,16 @@ describe("DPoP proof checks", () => {
   it("refuses a stolen token used with the thief's own key (thumbprint is not cnf.jkt)", async () => {
     const victim = await holder();
     const thief = await holder();
-    const err = await refusal(checkDpopProof(await proof(thief), target(victim.jkt), rules));
+    const err = await refusal(checkDpopProof(await proof(thief), target(victim.jkt)));
     assert.equal(err.reason, "dpop_key_mismatch");
   });
 
-  it("refuses the victim's public key in the header with the thief's signature", async () => {
+  it("refuses the victim's public key in the header with the thief's signature, even once the victim's key is cached", async () => {
     const victim = await holder();
     const thief = await holder();
+    await checkDpopProof(await proof(victim), target(victim.jkt));
     const forged = await proof({ ...thief, jwk: victim.jwk, jkt: victim.jkt });
-    const err = await refusal(checkDpopProof(forged, target(victim.jkt), rules));
+    const err = await refusal(checkDpopProof(forged, target(victim.jkt)));
     assert.equal(err.reason, "invalid_dpop_proof");
   });
 
@@ -160,7 +171,7 @@ describe("DPoP proof checks", () => {
       jwk: privateJwk,
       jkt: await calculateJwkThumbprint(publicJwk, "sha256"),
     };
-    const err = await refusal(checkDpopProof(await proof(signer), target(signer.jkt), rules));
+    const err = await refusal(checkDpopProof(await proof(signer), target(signer.jkt)));
     assert.equal(err.reason, "invalid_dpop_proof");
     assert.match(err.message, /public key/);
   });
@@ -168,7 +179,7 @@ describe("DPoP proof checks", () => {
   it("refuses a proof without typ dpop+jwt (e.g. an ID token or access token passed as a proof)", async () => {
     const key = await holder();
     const err = await refusal(
-      checkDpopProof(await proof(key, {}, { typ: "JWT" }), target(key.jkt), rules),
+      checkDpopProof(await proof(key, {}, { typ: "JWT" }), target(key.jkt)),
     );
     assert.equal(err.reason, "invalid_dpop_proof");
   });
@@ -186,7 +197,7 @@ describe("DPoP proof checks", () => {
     for (const alg of ["none", "HS256"]) {
       const unsigned = `${b64({ alg, typ: "dpop+jwt", jwk: key.jwk })}.${b64(claims)}.`;
       assert.equal(
-        (await refusal(checkDpopProof(unsigned, target(key.jkt), rules))).reason,
+        (await refusal(checkDpopProof(unsigned, target(key.jkt)))).reason,
         "invalid_dpop_proof",
         alg,
       );
@@ -194,7 +205,10 @@ describe("DPoP proof checks", () => {
     const rsa = await holder("RS256");
     const rs = await proof(rsa, {}, { alg: "RS256" });
     const err = await refusal(
-      checkDpopProof(rs, target(rsa.jkt), { ...rules, algorithms: ["ES256"] }),
+      checkDpopProof(rs, target(rsa.jkt), {
+        ...rules,
+        algorithms: ["ES256"],
+      }),
     );
     assert.equal(err.reason, "invalid_dpop_proof");
     assert.match(err.headers["www-authenticate"] ?? "", /algs="ES256"/);
@@ -203,21 +217,21 @@ describe("DPoP proof checks", () => {
   it("refuses a missing proof, two proofs, and a proof that is not a JWT", async () => {
     const key = await holder();
     assert.equal(
-      (await refusal(checkDpopProof(undefined, target(key.jkt), rules))).reason,
+      (await refusal(checkDpopProof(undefined, target(key.jkt)))).reason,
       "dpop_proof_missing",
     );
     const one = await proof(key);
     assert.equal(
-      (await refusal(checkDpopProof([one, one], target(key.jkt), rules))).reason,
+      (await refusal(checkDpopProof([one, one], target(key.jkt)))).reason,
       "invalid_dpop_proof",
     );
     assert.equal(
-      (await refusal(checkDpopProof("garbage", target(key.jkt), rules))).reason,
+      (await refusal(checkDpopProof("garbage", target(key.jkt)))).reason,
       "invalid_dpop_proof",
     );
     const huge = await proof(key, { pad: "x".repeat(9000) });
     assert.equal(
-      (await refusal(checkDpopProof(huge, target(key.jkt), rules))).reason,
+      (await refusal(checkDpopProof(huge, target(key.jkt)))).reason,
       "invalid_dpop_proof",
     );
   });

@@ -14,17 +14,22 @@
  *  6. the jwk's thumbprint (RFC 7638) is the token's cnf.jkt (§6.1);
  *  7. the signature, with that embedded key.
  *
+ * A browser signs every proof with the same key, so the imported key and its
+ * thumbprint are kept (LRU, by the key's members) instead of being derived
+ * again on each call.
+ *
  * Nonces and single use (jti) are checked by the caller (dpop-check.ts),
  * after the signature, so a forged proof cannot spend a jti.
  */
 import { createHash } from "node:crypto";
 import {
+  type CryptoKey,
   calculateJwkThumbprint,
+  compactVerify,
   decodeJwt,
   decodeProtectedHeader,
-  EmbeddedJWK,
+  importJWK,
   type JWK,
-  jwtVerify,
 } from "jose";
 import type { GatewayError, Reason } from "../errors.ts";
 import type { AsymmetricAlgorithm } from "./algorithms.ts";
@@ -71,10 +76,54 @@ export function accessTokenHash(accessToken: string): string {
   return createHash("sha256").update(accessToken, "ascii").digest("base64url");
 }
 
-export async function checkDpopProof(
+export type ProofChecker = (
+  header: string | readonly string[] | undefined,
+  target: ProofTarget,
+) => Promise<CheckedProof>;
+
+interface ImportedKey {
+  readonly key: CryptoKey | Uint8Array;
+  readonly thumbprint: string;
+}
+
+/** Keys kept: one per browser key seen recently. */
+const KEY_CACHE_ENTRIES = 10_000;
+
+/** The members RFC 7638 hashes, per key type: what identifies a public key. */
+function keyId(jwk: JWK): string {
+  return [jwk.kty, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e].join("|");
+}
+
+export function createProofChecker(rules: ProofRules): ProofChecker {
+  const keys = new Map<string, ImportedKey>();
+  /** The proof's key, imported once per browser key (by its members and alg). */
+  const importKey = async (jwk: JWK, alg: string): Promise<ImportedKey> => {
+    const id = `${alg}|${keyId(jwk)}`;
+    const known = keys.get(id);
+    if (known !== undefined) {
+      keys.delete(id); // most recently used last
+      keys.set(id, known);
+      return known;
+    }
+    const imported = {
+      key: await importJWK({ ...jwk, ext: true }, alg),
+      thumbprint: await calculateJwkThumbprint(jwk, "sha256"),
+    };
+    keys.set(id, imported);
+    if (keys.size > KEY_CACHE_ENTRIES) keys.delete(keys.keys().next().value as string);
+    return imported;
+  };
+  const check: ProofChecker = (header, target) =>
+    checkProof(header, target, rules, importKey, check);
+  return check;
+}
+
+async function checkProof(
   header: string | readonly string[] | undefined,
   target: ProofTarget,
   rules: ProofRules,
+  importKey: (jwk: JWK, alg: string) => Promise<ImportedKey>,
+  again: ProofChecker,
 ): Promise<CheckedProof> {
   const refuse = (reason: Reason, message: string, cause?: unknown): GatewayError =>
     invalidProofError(reason, message, rules.algorithms, cause);
@@ -85,7 +134,7 @@ export async function checkDpopProof(
   }
   if (typeof header !== "string") {
     if (header.length > 1) throw refuse("invalid_dpop_proof", "send exactly one dpop header");
-    return checkDpopProof(header[0], target, rules);
+    return again(header[0], target);
   }
   if (header.length > rules.maxProofBytes) {
     throw refuse("invalid_dpop_proof", `the proof is longer than ${rules.maxProofBytes} bytes`);
@@ -158,13 +207,17 @@ export async function checkDpopProof(
     throw refuse("dpop_proof_mismatch", "the proof's ath is not the hash of this access token");
   }
   // 6
-  let thumbprint: string;
+  let key: ImportedKey;
   try {
-    thumbprint = await calculateJwkThumbprint(jwk, "sha256");
+    key = await importKey(jwk, alg as string);
   } catch (err) {
-    throw refuse("invalid_dpop_proof", "the proof's jwk is not a valid key", err);
+    throw refuse(
+      "invalid_dpop_proof",
+      "the proof's jwk is not a valid public key for its alg",
+      errorCode(err),
+    );
   }
-  if (thumbprint !== target.jkt) {
+  if (key.thumbprint !== target.jkt) {
     throw refuse(
       "dpop_key_mismatch",
       "the proof is signed by another key than the one the token is bound to",
@@ -172,12 +225,7 @@ export async function checkDpopProof(
   }
   // 7
   try {
-    await jwtVerify(header, EmbeddedJWK, {
-      typ: "dpop+jwt",
-      algorithms: [alg as string],
-      currentDate: new Date(rules.now()),
-      clockTolerance: rules.clockToleranceSeconds,
-    });
+    await compactVerify(header, key.key, { algorithms: [alg as string] });
   } catch (err) {
     throw refuse(
       "invalid_dpop_proof",
