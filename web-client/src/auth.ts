@@ -154,10 +154,12 @@ export function createAuth(options: AuthOptions): Auth {
       announce(stateOf("refreshed", await userManager.getUser()));
       void schedule();
     },
-    async onLoginRequired(error) {
-      // Drop the dead session, and tell the other tabs why.
-      await userManager.removeUser();
-      announce({ status: "login-required", reason: error.reason });
+    onLoginRequired(error) {
+      // This tab hears it before the call that found it rejects; the other
+      // tabs once the dead session is gone from the shared store.
+      const state: AuthState = { status: "login-required", reason: error.reason };
+      subscribers.emit(state);
+      void userManager.removeUser().finally(() => tabs?.postMessage(state));
     },
   });
 

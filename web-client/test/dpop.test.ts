@@ -30,9 +30,21 @@ describe("web-client in Chromium: DPoP", () => {
     site.configure({ dpop: true });
     const context = await browser.newContext();
     const page = await openPage(context, site);
+    const authorizations: URL[] = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.origin === site.stack.idp.issuer && url.pathname === "/auth")
+        authorizations.push(url);
+    });
     await login(page, "alice");
     const stored = await sdk(page, (s) => s.storedTokens());
     assert.equal(stored?.tokenType, "DPoP");
+    const jkt = authorizations[0]?.searchParams.get("dpop_jkt");
+    assert.match(jkt ?? "", /^[\w-]{43}$/, "the authorization code is bound to the key (dpop_jkt)");
+    const claims = JSON.parse(
+      Buffer.from(stored?.accessToken.split(".")[1] ?? "", "base64url").toString(),
+    );
+    assert.equal(claims.cnf?.jkt, jkt, "the access token is bound to the same key");
 
     const key = await sdk(page, (s) => s.dpopKey());
     assert.deepEqual(key, { extractable: false, type: "private" });
