@@ -137,6 +137,7 @@ export function createAuth(options: AuthOptions): Auth {
     tabs?.postMessage(state);
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
 
   const keeper = createTokenKeeper({
     source: {
@@ -165,11 +166,18 @@ export function createAuth(options: AuthOptions): Auth {
 
   /** Background refresh: wakes when the token is due, checks it like any caller. */
   async function schedule(): Promise<void> {
+    const tokens = options.autoRefresh === false ? null : toTokens(await userManager.getUser());
+    // Cleared after the read: concurrent calls leave one timer, the last one's.
     clearTimeout(timer);
     timer = undefined;
-    if (options.autoRefresh === false) return;
-    const tokens = toTokens(await userManager.getUser());
-    if (tokens === null || !tokens.hasRefreshToken || !Number.isFinite(tokens.expiresAtMs)) return;
+    if (
+      closed ||
+      tokens === null ||
+      !tokens.hasRefreshToken ||
+      !Number.isFinite(tokens.expiresAtMs)
+    ) {
+      return;
+    }
     const dueAt = Math.max(keeper.refreshDueAtMs(tokens), keeper.retryAtMs());
     timer = setTimeout(
       () => {
@@ -257,6 +265,7 @@ export function createAuth(options: AuthOptions): Auth {
       }
     },
     close() {
+      closed = true;
       clearTimeout(timer);
       tabs?.close();
     },
