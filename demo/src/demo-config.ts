@@ -29,6 +29,7 @@ export interface GatewayConfigInput {
   readonly issuer: string;
   readonly audience: string;
   readonly logLevel: string;
+  readonly dpop: boolean;
 }
 
 /** The gateway's config, as its YAML would say it. */
@@ -58,6 +59,8 @@ export function demoGatewayConfig(input: GatewayConfigInput): Record<string, unk
       issuers: [{ issuer: input.issuer, audiences: [input.audience] }],
       defaultPolicy: "deny",
       rules: demoRules,
+      // --dpop: only DPoP-bound tokens, each call with a fresh proof, and a server nonce.
+      ...(input.dpop ? { dpop: { mode: "required", requireNonce: true } } : {}),
     },
     log: { level: input.logLevel },
   };

@@ -30,6 +30,8 @@ export interface DemoOptions {
   /** Access token lifetime at the embedded provider (short, so refreshes show). */
   readonly accessTokenTtlSeconds?: number;
   readonly provider?: ExternalProvider;
+  /** DPoP-bound tokens with a proof per call (the gateway requires them). */
+  readonly dpop?: boolean;
 }
 
 export interface Demo {
@@ -119,6 +121,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           issuer: provider.issuer,
           audience: provider.audience,
           logLevel: options.logLevel,
+          dpop: options.dpop ?? false,
         }),
         process.cwd(),
       ),
@@ -134,6 +137,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
       scope: provider.scope ?? demoScope,
       audience: provider.audience,
       audienceParam: provider.audienceParam ?? "resource",
+      dpop: options.dpop ?? false,
       users: users.map((u) => ({
         username: u.username,
         password: u.password,

@@ -4,6 +4,7 @@
  *
  *   npm run demo -- --web-port 3000 --gateway-port 9080 --idp-port 9401 --upstream-port 9444
  *   npm run demo -- --oidc-issuer https://idp.example.com --oidc-client-id notes-web --oidc-audience api://notes
+ *   npm run demo -- --dpop      (DPoP-bound tokens, a proof per call, gateway nonces)
  *
  * Every option can also be given as an environment variable (DEMO_WEB_PORT, DEMO_OIDC_ISSUER, ...).
  */
@@ -25,6 +26,7 @@ const options = {
   "oidc-audience-param": { type: "string" },
   "oidc-scope": { type: "string" },
   "pki-dir": { type: "string" },
+  dpop: { type: "boolean" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -79,6 +81,7 @@ const demoOptions: DemoOptions = {
     upstream: port("upstream"),
   },
   logLevel: setting("log-level") ?? "warn",
+  dpop: flags.dpop === true || process.env.DEMO_DPOP === "1",
   ...(ttl === undefined ? {} : { accessTokenTtlSeconds: Number(ttl) }),
   ...(issuer === undefined
     ? {}

@@ -17,6 +17,8 @@ export interface PageConfig {
   readonly scope: string;
   readonly audience: string;
   readonly audienceParam: string;
+  /** Sender-constrained tokens (DPoP) between the page and the gateway. */
+  readonly dpop: boolean;
   readonly users: ReadonlyArray<{
     username: string;
     password: string;

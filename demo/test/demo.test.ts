@@ -253,6 +253,40 @@ describe("npm run demo", () => {
     }
   });
 
+  it("with --dpop, the same page works with DPoP-bound tokens, a proof per call and gateway nonces", async () => {
+    const demo = await startDemoProcess(["--dpop", "--access-token-ttl", "8"]);
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const authorizations: string[] = [];
+      page.on("request", (r) => {
+        const h = r.headers();
+        // gRPC-Web calls to the gateway (the token endpoint gets proofs too, without authorization).
+        if (h["content-type"]?.startsWith("application/grpc-web")) {
+          authorizations.push(
+            `${h.authorization?.split(" ")[0]} ${h.dpop === undefined ? "no proof" : "proof"}`,
+          );
+        }
+      });
+      await page.goto(demo.url);
+      await loginAs(page, "alice");
+      await page.locator("#binding", { hasText: /^DPoP/ }).waitFor();
+      await page.click("#echo");
+      await statusStartsWith(page, "EchoMetadata: OK");
+      await page.click("#create");
+      await statusStartsWith(page, "CreateNote: OK");
+      await page.locator("#refreshes", { hasText: /^[1-9]/ }).waitFor({ timeout: 30_000 });
+      await page.click("#echo");
+      await statusStartsWith(page, "EchoMetadata: OK");
+      assert.equal(await text(page, "#failed"), "0");
+      assert.ok(authorizations.length >= 3);
+      assert.deepEqual(new Set(authorizations), new Set(["DPoP proof"]));
+    } finally {
+      await context.close();
+      await demo.interrupt();
+    }
+  });
+
   it("stops everything on Ctrl-C: exit 0, no process left, every port free", async () => {
     const demo = await startDemoProcess();
     const exit = await demo.interrupt();

@@ -20,6 +20,7 @@ interface PageConfig {
   scope: string;
   audience: string;
   audienceParam: string;
+  dpop: boolean;
   users: Array<{ username: string; password: string; name: string; scopes: string[] }>;
 }
 const config = (window as unknown as { PAGE_CONFIG: PageConfig }).PAGE_CONFIG;
@@ -30,6 +31,7 @@ const auth = createAuth({
   redirectUri: `${location.origin}/callback`,
   postLogoutRedirectUri: `${location.origin}/signed-out`,
   scope: config.scope,
+  dpop: config.dpop,
   ...(config.audienceParam === "resource"
     ? { resource: config.audience }
     : { extraQueryParams: { [config.audienceParam]: config.audience } }),
@@ -117,6 +119,7 @@ function render(state: AuthState): void {
   $("who").textContent = signedIn ? (session.subject ?? "") : "";
   $("refreshes").textContent = String(refreshes);
   if (signedIn) {
+    void showBinding();
     $("user").textContent = session.subject ?? "";
     $("scopes").replaceChildren(
       ...(session.scopes ?? []).filter((s) => s.includes(":")).map((s) => el("span", s, "chip")),
@@ -127,6 +130,15 @@ function render(state: AuthState): void {
     show("Signed out", "info", "Log in to call the service.");
   }
   tick();
+}
+
+/** How the token is held: a plain bearer token, or bound to this browser's key (DPoP). */
+async function showBinding(): Promise<void> {
+  const user = await auth.userManager.getUser();
+  $("binding").textContent =
+    user?.token_type?.toLowerCase() === "dpop"
+      ? "DPoP: the token is bound to a key this page cannot export; every call carries a fresh proof."
+      : "Bearer token: whoever holds it can use it.";
 }
 
 /** The token countdown, from the expiry the SDK reports; the bar is the share of its lifetime left. */
