@@ -66,7 +66,7 @@ export const reasons = {
   ),
   upstream_tls: reason(
     Code.UNAVAILABLE,
-    "The TLS handshake with the upstream failed (untrusted server certificate, name mismatch, or the upstream rejected the gateway's client certificate). Check upstreams[].tls.",
+    "The upstream refused the TLS handshake: the message names its alert (certificate required: no client certificate it accepts was sent; unknown CA: it does not trust the CA of upstreams[].tls.certFile; certificate expired). Upstreams on Node close without an alert; the message then says so. Fix the gateway's client certificate or the upstream's trusted CAs.",
   ),
   upstream_reset: reason(
     Code.INTERNAL,
@@ -151,6 +151,27 @@ export const reasons = {
   denied_by_policy: authReason(
     Code.PERMISSION_DENIED,
     "No rule allows this method (auth.defaultPolicy is deny). Add a rule for it.",
+  ),
+  // Causes told apart for troubleshooting (README "Troubleshooting"; `grpc-edge-gateway doctor`).
+  upstream_not_tls: reason(
+    Code.UNAVAILABLE,
+    "The upstream answered the TLS handshake in plaintext: it serves HTTP/2 without TLS (h2c) or plain HTTP behind an https:// address. Turn on TLS with client-certificate checks at the upstream; the gateway always uses mutual TLS.",
+  ),
+  upstream_cert_untrusted: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate does not chain to a CA in upstreams[].tls.caFile (self-signed, another CA, or a chain without its intermediate). Point caFile at the CA that issued it, or have the upstream send its full chain.",
+  ),
+  upstream_cert_name_mismatch: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate does not name the host the gateway checks (upstreams[].tls.serverName, else the host of address). Set serverName to a name in its SANs, or reissue the certificate with that name.",
+  ),
+  upstream_cert_expired: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate has expired by the gateway's clock. Renew it at the upstream; if it should still be valid, check the gateway machine's clock.",
+  ),
+  upstream_cert_not_yet_valid: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate is not valid yet by the gateway's clock (its notBefore is ahead). Check the clocks of both machines, or reissue the certificate.",
   ),
   internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
 } as const satisfies Record<string, ReasonInfo>;
