@@ -101,7 +101,7 @@ export const reasons = {
   // Authentication (RFC 6750 error="invalid_request"/"invalid_token").
   missing_token: authReason(
     Code.UNAUTHENTICATED,
-    "The method requires a token: send `authorization: Bearer <access token>`.",
+    "The method requires a token: send `authorization: Bearer <access token>`. The metadata key must be lowercase: a client library that drops keys that are not (e.g. `Authorization`) sends no token at all.",
   ),
   malformed_token: authReason(
     Code.UNAUTHENTICATED,
@@ -113,11 +113,11 @@ export const reasons = {
   ),
   token_expired: authReason(
     Code.UNAUTHENTICATED,
-    "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token.",
+    "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token. If fresh tokens fail this way, the gateway's clock is ahead of the IdP's: doctor step 3 shows the skew.",
   ),
   token_not_yet_valid: authReason(
     Code.UNAUTHENTICATED,
-    "The token's nbf or iat is in the future. Check the clocks of the IdP and the gateway.",
+    "The token's nbf is in the future (beyond auth.clockToleranceSeconds): it is not valid yet. Wait, or have the IdP issue it without a later nbf.",
   ),
   wrong_issuer: authReason(
     Code.UNAUTHENTICATED,
@@ -172,6 +172,10 @@ export const reasons = {
   upstream_cert_not_yet_valid: reason(
     Code.UNAVAILABLE,
     "The upstream's server certificate is not valid yet by the gateway's clock (its notBefore is ahead). Check the clocks of both machines, or reissue the certificate.",
+  ),
+  clock_skew: authReason(
+    Code.UNAUTHENTICATED,
+    "The token's iat is in the future (beyond auth.clockToleranceSeconds): the IdP's clock is ahead of the gateway's. Sync both machines with NTP; doctor step 3 shows the skew.",
   ),
   internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
 } as const satisfies Record<string, ReasonInfo>;
