@@ -177,6 +177,14 @@ export const reasons = {
     Code.UNAUTHENTICATED,
     "The token's iat is in the future (beyond auth.clockToleranceSeconds): the IdP's clock is ahead of the gateway's. Sync both machines with NTP; doctor step 3 shows the skew.",
   ),
+  cors_origin_not_allowed: reason(
+    Code.UNKNOWN,
+    "A CORS preflight came from an origin not in cors.allowedOrigins, so the browser never sends the call (connect-web reports 2 UNKNOWN, Failed to fetch). Add the page's exact origin. The preflight's response carries grpc-edge-reason for the browser's network panel.",
+  ),
+  cors_header_not_allowed: reason(
+    Code.UNKNOWN,
+    "A CORS preflight asked to send a request header the gateway does not allow (the gRPC-Web set plus cors.allowedHeaders), so the browser never sends the call (connect-web reports 2 UNKNOWN, Failed to fetch). Add the header to cors.allowedHeaders; the log line names it.",
+  ),
   internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
 } as const satisfies Record<string, ReasonInfo>;
 
