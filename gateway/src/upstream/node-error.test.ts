@@ -15,7 +15,8 @@ describe("upstream failures → reasons", () => {
   it("names TLS alerts as RFC 8446 does", () => {
     assert.equal(alertName("ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED"), "certificate required");
     assert.equal(alertName("ERR_SSL_TLSV1_ALERT_UNKNOWN_CA"), "unknown CA");
-    assert.equal(alertName("ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED"), "certificate expired");
+    assert.equal(alertName("ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_EXPIRED"), "certificate expired");
+    assert.equal(alertName("ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE"), "bad certificate");
     assert.equal(alertName("ERR_SSL_WRONG_VERSION_NUMBER"), undefined);
   });
 

@@ -24,8 +24,11 @@ const CERTIFICATE_REASONS: Readonly<Record<string, Reason>> = {
 /** OpenSSL's answer when the peer's first bytes are not a TLS record: it speaks plaintext. */
 const NOT_TLS_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG"]);
 
-/** A TLS alert from the peer, e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED. */
-const ALERT_CODE = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_([A-Z_]+)$/;
+/**
+ * A TLS alert from the peer, e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED
+ * (OpenSSL 3 names the SSLv3-era alerts ERR_SSL_SSL/TLS_ALERT_…).
+ */
+const ALERT_CODE = /^ERR_SSL_(?:SSLV3|SSL\/TLS|TLSV1|TLSV13)_ALERT_([A-Z_]+)$/;
 
 /** What an alert from an upstream means for the gateway (RFC 8446 §6.2 names). */
 const ALERT_MEANINGS: Readonly<Record<string, string>> = {
