@@ -43,20 +43,27 @@ export function headersNotAllowed(
   );
 }
 
+/** Whether `cors.allowedOrigins` lets a page at `origin` call (exact match, or "*"). */
+export function originAllowed(cors: GatewayConfig["cors"], origin: string): boolean {
+  return cors.allowedOrigins.includes("*") || cors.allowedOrigins.includes(origin);
+}
+
+/** The requested headers the gateway's CORS does not allow. */
+export function requestHeadersNotAllowed(
+  cors: GatewayConfig["cors"],
+  requested: readonly string[],
+): string[] {
+  return headersNotAllowed(requested, allowedRequestHeaders(cors), cors.allowCredentials);
+}
+
 /** Why the gateway's CORS policy refuses a preflight from `origin` asking for these headers. */
 export function preflightRefusal(
   cors: GatewayConfig["cors"],
   origin: string,
   requestedHeaders: readonly string[],
 ): PreflightRefusal | undefined {
-  if (!cors.allowedOrigins.includes("*") && !cors.allowedOrigins.includes(origin)) {
-    return { reason: "cors_origin_not_allowed", headers: [] };
-  }
-  const refused = headersNotAllowed(
-    requestedHeaders,
-    allowedRequestHeaders(cors),
-    cors.allowCredentials,
-  );
+  if (!originAllowed(cors, origin)) return { reason: "cors_origin_not_allowed", headers: [] };
+  const refused = requestHeadersNotAllowed(cors, requestedHeaders);
   return refused.length === 0 ? undefined : { reason: "cors_header_not_allowed", headers: refused };
 }
 
