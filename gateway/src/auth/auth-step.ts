@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
 import type { AuthConfig } from "./auth-config.ts";
 import { extractBearerToken } from "./bearer-token.ts";
-import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
+import { createKeysByIssuer, type IssuerKeys } from "./issuer-keys.ts";
 import { compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
 import { createTokenCache } from "./token-cache.ts";
@@ -110,18 +110,11 @@ export async function createAuthStep(
   }
   const now = deps.now ?? Date.now;
   const policy = compilePolicy(config.rules, config.defaultPolicy);
-  const keys = new Map<string, IssuerKeys>(
-    config.issuers.map((i) => [
-      i.issuer,
-      createIssuerKeys({
-        issuer: i.issuer,
-        jwksUri: i.jwksUri,
-        now,
-        log: deps.log,
-        ...(deps.onJwksFetch === undefined ? {} : { onFetch: deps.onJwksFetch }),
-      }),
-    ]),
-  );
+  const keys = createKeysByIssuer(config.issuers, {
+    now,
+    log: deps.log,
+    ...(deps.onJwksFetch === undefined ? {} : { onFetch: deps.onJwksFetch }),
+  });
   await Promise.all([...keys.values()].map((k) => k.refresh()));
   const verify = createTokenVerifier({
     issuers: config.issuers,

@@ -7,7 +7,7 @@
 import type { X509Certificate } from "node:crypto";
 import { type GatewayConfig, loadConfig } from "../config/config.ts";
 import { ConfigError } from "../config/config-error.ts";
-import { GatewayError, reasons } from "../errors.ts";
+import { GatewayError } from "../errors.ts";
 import { createRouter, parseMethodPath } from "../routing/router.ts";
 import {
   clientUsageCheck,
@@ -16,7 +16,7 @@ import {
   readCertificates,
   validityCheck,
 } from "./certificate-check.ts";
-import { type Check, fail, pass, warn } from "./report.ts";
+import { type Check, fail, failWith, pass, warn } from "./report.ts";
 
 export interface ConfigCheckOptions {
   readonly configFile: string | undefined;
@@ -185,12 +185,6 @@ function routeCheck(config: GatewayConfig, method: string): Check {
     );
   } catch (err) {
     if (!(err instanceof GatewayError)) throw err;
-    return fail({
-      id: "method.route",
-      title,
-      detail: err.message,
-      fix: reasons[err.reason].advice,
-      reason: err.reason,
-    });
+    return failWith("method.route", title, err.message, err.reason);
   }
 }

@@ -10,7 +10,7 @@ import { type Reason, reasons } from "../errors.ts";
 import { codeName } from "../grpc-web/grpc-status.ts";
 import { parseMethodPath } from "../routing/router.ts";
 import { type Answer, grpcOutcome, send, unreachable } from "./gateway-request.ts";
-import { type Check, fail, pass, skip } from "./report.ts";
+import { type Check, fail, failWith, pass, skip } from "./report.ts";
 
 export interface GatewayCallOptions {
   readonly gateway: URL | undefined;
@@ -134,24 +134,16 @@ function judgeWithoutToken(outcome: Outcome, expected: Reason | "upstream"): Che
   if (seen === undefined) return notGrpc(id, title, outcome.answer);
   if (expected === "upstream") {
     if (seen.reason === undefined) return pass(id, title, `answered by the upstream: ${seen.text}`);
-    return fail({
-      id,
-      title,
-      detail: seen.text,
-      fix: reasons[seen.reason].advice,
-      reason: seen.reason,
-    });
+    return failWith(id, title, seen.text, seen.reason);
   }
   if (seen.reason === expected) return pass(id, title, `refused as the policy says: ${seen.text}`);
+  const detail = `expected ${expected} by this config's policy, got: ${seen.text}`;
+  if (seen.reason !== undefined) return failWith(id, title, detail, seen.reason);
   return fail({
     id,
     title,
-    detail: `expected ${expected} by this config's policy, got: ${seen.text}`,
-    fix:
-      seen.reason === undefined
-        ? "the gateway let the call through without a token: check that it runs with this config (and its GATEWAY_* variables)"
-        : reasons[seen.reason].advice,
-    ...(seen.reason === undefined ? {} : { reason: seen.reason }),
+    detail,
+    fix: "the gateway let the call through without a token: check that it runs with this config (and its GATEWAY_* variables)",
   });
 }
 
@@ -162,11 +154,5 @@ function judgeWithToken(outcome: Outcome): Check {
   const seen = describe(outcome.answer);
   if (seen === undefined) return notGrpc(id, title, outcome.answer);
   if (seen.reason === undefined) return pass(id, title, `answered by the upstream: ${seen.text}`);
-  return fail({
-    id,
-    title,
-    detail: seen.text,
-    fix: reasons[seen.reason].advice,
-    reason: seen.reason,
-  });
+  return failWith(id, title, seen.text, seen.reason);
 }

@@ -4,7 +4,7 @@
  * reason code for that cause. Printed as a checklist, or as JSON with
  * `--json` (the same objects).
  */
-import type { Reason } from "../errors.ts";
+import { type Reason, reasons } from "../errors.ts";
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skip";
 
@@ -71,6 +71,10 @@ export const fail = (check: CheckFields & { readonly fix: string }): Check => ({
   ...check,
   status: "fail",
 });
+
+/** A failure the gateway has a reason for: its advice is the fix. */
+export const failWith = (id: string, title: string, detail: string, reason: Reason): Check =>
+  fail({ id, title, detail, fix: reasons[reason].advice, reason });
 
 export function buildReport(
   steps: ReadonlyArray<{ name: StepName; checks: readonly Check[] }>,

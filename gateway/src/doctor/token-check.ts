@@ -14,13 +14,13 @@ import {
 import pino from "pino";
 import type { AuthConfig } from "../auth/auth-config.ts";
 import { extractBearerToken } from "../auth/bearer-token.ts";
-import { createIssuerKeys, type IssuerKeys } from "../auth/issuer-keys.ts";
+import { createKeysByIssuer, type IssuerKeys } from "../auth/issuer-keys.ts";
 import { compilePolicy } from "../auth/policy.ts";
 import { missingScopes, scopesOf } from "../auth/principal.ts";
 import { createTokenVerifier, type VerifiedToken } from "../auth/token-verifier.ts";
-import { GatewayError, type Reason, reasons } from "../errors.ts";
+import { GatewayError, type Reason } from "../errors.ts";
 import { parseMethodPath } from "../routing/router.ts";
-import { type Check, fail, pass, skip } from "./report.ts";
+import { type Check, fail, failWith, pass, skip } from "./report.ts";
 
 export interface TokenCheckContext {
   readonly now: () => number;
@@ -165,24 +165,10 @@ export async function checkToken(
     const detail = item.detail(claims, auth, context);
     if (i < failed) return pass(item.id, item.title, detail);
     const { reason, message } = failure as GatewayError;
-    return fail({
-      id: item.id,
-      title: item.title,
-      detail: `${message}; ${detail}`,
-      fix: reasons[reason].advice,
-      reason,
-    });
+    return failWith(item.id, item.title, `${message}; ${detail}`, reason);
   });
   if (failed === -1 && failure !== undefined) {
-    checks.unshift(
-      fail({
-        id: "token",
-        title: "token",
-        detail: failure.message,
-        fix: reasons[failure.reason].advice,
-        reason: failure.reason,
-      }),
-    );
+    checks.unshift(failWith("token", "token", failure.message, failure.reason));
   }
   return [...checks, scopesCheck(auth, method, verified)];
 }
@@ -193,22 +179,15 @@ async function verify(
   token: string,
   context: TokenCheckContext,
 ): Promise<VerifiedToken> {
-  const log = pino({ level: "silent" });
-  const keys = new Map<string, IssuerKeys>(
-    auth.issuers.map((issuer) => [
-      issuer.issuer,
-      createIssuerKeys({
-        issuer: issuer.issuer,
-        jwksUri: issuer.jwksUri,
-        now: context.now,
-        log,
-        timeoutMs: context.timeoutMs,
-        // A fetch may happen now: no cooldown from an earlier attempt applies.
-        cooldownMs: 0,
-        emptyRetryMs: 0,
-      }),
-    ]),
-  );
+  const keys = createKeysByIssuer(auth.issuers, {
+    now: context.now,
+    log: pino({ level: "silent" }),
+    timeoutMs: context.timeoutMs,
+    // A fetch may happen now: no cooldown from an earlier attempt applies.
+    cooldownMs: 0,
+    emptyRetryMs: 0,
+  });
+
   try {
     return await createTokenVerifier({
       issuers: auth.issuers,
@@ -235,24 +214,17 @@ function scopesCheck(
   try {
     path = parseMethodPath(method);
   } catch (err) {
-    return fail({
-      id,
-      title,
-      detail: (err as Error).message,
-      fix: reasons.bad_path.advice,
-      reason: "bad_path",
-    });
+    return failWith(id, title, (err as Error).message, "bad_path");
   }
   const decision = compilePolicy(auth.rules, auth.defaultPolicy).decide(path.path, path.service);
   if (decision.kind === "public") return pass(id, title, "the method is public: no token needed");
   if (decision.kind === "deny") {
-    return fail({
+    return failWith(
       id,
       title,
-      detail: "no rule allows the method (or a rule denies it)",
-      fix: reasons.denied_by_policy.advice,
-      reason: "denied_by_policy",
-    });
+      "no rule allows the method (or a rule denies it)",
+      "denied_by_policy",
+    );
   }
   if (verified === undefined) return skip(id, title, "not checked: the token did not verify");
   const granted = [...scopesOf(verified.claims)];

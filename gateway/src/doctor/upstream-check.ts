@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
 import type { UpstreamConfig } from "../config/config.ts";
-import { type Reason, reasons } from "../errors.ts";
+import type { Reason } from "../errors.ts";
 import { type HealthProbe, probeHealth } from "../ops/health.ts";
 import { createUpstreamPool } from "../upstream/pool.ts";
 import { readCertificates } from "./certificate-check.ts";
-import { type Check, fail, pass, skip } from "./report.ts";
+import { type Check, fail, failWith, pass, skip } from "./report.ts";
 
 /** Reasons of a connection that never carried a call: the TLS check fails with them. */
 const CONNECTION_REASONS: ReadonlySet<Reason> = new Set([
@@ -84,13 +84,12 @@ async function checkUpstream(upstream: UpstreamConfig, timeoutMs: number): Promi
   if (probe.kind === "failed" && CONNECTION_REASONS.has(probe.error.reason)) {
     const { reason } = probe.error;
     return [
-      fail({
-        id: `${id}.tls`,
-        title: tlsTitle,
-        detail: `${probe.error.message}${reason === "upstream_cert_untrusted" ? `; caFile holds ${caSubjects(upstream.tls.caFile)}` : ""}`,
-        fix: reasons[reason].advice,
+      failWith(
+        `${id}.tls`,
+        tlsTitle,
+        `${probe.error.message}${reason === "upstream_cert_untrusted" ? `; caFile holds ${caSubjects(upstream.tls.caFile)}` : ""}`,
         reason,
-      }),
+      ),
       skip(`${id}.health`, healthTitle, "no connection"),
     ];
   }
@@ -122,13 +121,7 @@ function healthCheck(id: string, title: string, probe: HealthProbe): Check {
         fix: "serve grpc.health.v1.Health at the upstream: the gateway's /readyz asks it",
       });
     case "failed":
-      return fail({
-        id,
-        title,
-        detail: probe.error.message,
-        fix: reasons[probe.error.reason].advice,
-        reason: probe.error.reason,
-      });
+      return failWith(id, title, probe.error.message, probe.error.reason);
     case "no-answer":
       return fail({ id, title, detail: "no answer", fix: "see the upstream's logs" });
   }
