@@ -44,7 +44,7 @@ export function checkConfig(options: ConfigCheckOptions): {
       id: "config",
       title,
       detail: err.message,
-      fix: `edit ${err.key} in ${where} (or its GATEWAY_* variable); start-up refuses this config with exit code 78`,
+      fix: configFix(err.key, where),
     });
     // Start-up refuses a certificate file's contents: the checks below say which and why.
     if (!/^(listen\.tls|upstreams\[\d+\]\.tls)$/.test(err.key))
@@ -55,6 +55,14 @@ export function checkConfig(options: ConfigCheckOptions): {
   checks.push(...listenerChecks(config, options), ...upstreamFileChecks(config, options.nowMs));
   if (options.method !== undefined) checks.push(routeCheck(config, options.method));
   return { checks, config };
+}
+
+/** Start-up refuses the same config (exit 78): where to change it. */
+function configFix(key: string, where: string): string {
+  if (key === "--config")
+    return "give --config (or GATEWAY_CONFIG) the path of a readable YAML file";
+  if (key.startsWith("GATEWAY_")) return `rename or remove the environment variable ${key}`;
+  return `edit ${key} in ${where} (or its GATEWAY_* variable); start-up refuses this config with exit code 78`;
 }
 
 function summary(config: GatewayConfig): string {

@@ -52,7 +52,7 @@ const ITEMS: readonly TokenItem[] = [
     title: "decodes as a signed JWT",
     reasons: ["malformed_token", "token_too_large"],
     detail: ({ header }) =>
-      `alg ${header.alg}, kid ${header.kid ?? "none"}, typ ${header.typ ?? "none"}`,
+      `alg ${header.alg ?? "none"}, kid ${header.kid ?? "none"}, typ ${header.typ ?? "none"}`,
   },
   {
     id: "token.algorithm",
@@ -154,22 +154,22 @@ export async function checkToken(
     failure = err;
   }
   const claims = decode(bare) ?? { header: {}, payload: {} };
-  const failed =
+  const failedAt =
     failure === undefined
       ? ITEMS.length
       : ITEMS.findIndex((item) => item.reasons.includes(failure.reason));
+  // A reason no item covers (a bug: internal) leaves unknown what passed.
+  const unplaced = failure !== undefined && failedAt === -1;
   const checks = ITEMS.map((item, i): Check => {
-    if (i > failed || (failed === -1 && failure !== undefined)) {
+    if (unplaced || i > failedAt)
       return skip(item.id, item.title, "not checked: an earlier check failed");
-    }
     const detail = item.detail(claims, auth, context);
-    if (i < failed) return pass(item.id, item.title, detail);
+    if (i < failedAt) return pass(item.id, item.title, detail);
     const { reason, message } = failure as GatewayError;
     return failWith(item.id, item.title, `${message}; ${detail}`, reason);
   });
-  if (failed === -1 && failure !== undefined) {
+  if (unplaced && failure !== undefined)
     checks.unshift(failWith("token", "token", failure.message, failure.reason));
-  }
   return [...checks, scopesCheck(auth, method, verified)];
 }
 
@@ -187,7 +187,6 @@ async function verify(
     cooldownMs: 0,
     emptyRetryMs: 0,
   });
-
   try {
     return await createTokenVerifier({
       issuers: auth.issuers,

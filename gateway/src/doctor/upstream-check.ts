@@ -74,7 +74,7 @@ async function checkUpstream(upstream: UpstreamConfig, timeoutMs: number): Promi
       fail({
         id: `${id}.tls`,
         title: tlsTitle,
-        detail: `no answer within ${timeoutMs} ms`,
+        detail: `neither a TLS failure nor a gRPC answer within ${timeoutMs} ms`,
         fix: "check that the address is the upstream's gRPC port and that nothing in between holds the connection",
         reason: "upstream_unavailable",
       }),
