@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, when it is missing:
-# Debian's Chromium (driven by playwright-core for CORS, redirects, storage)
-# and Debian's redis-server (the DPoP replay store shared by gateway replicas).
+# Debian's Chromium (driven by playwright-core for CORS, redirects, storage),
+# Debian's redis-server (the DPoP replay store shared by gateway replicas),
+# and OpenSSL's command line (`openssl s_server`, an upstream that answers
+# a refused client certificate with a TLS alert).
 # Safe to run again: it does nothing when everything is present.
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

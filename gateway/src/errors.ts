@@ -66,7 +66,7 @@ export const reasons = {
   ),
   upstream_tls: reason(
     Code.UNAVAILABLE,
-    "The TLS handshake with the upstream failed (untrusted server certificate, name mismatch, or the upstream rejected the gateway's client certificate). Check upstreams[].tls.",
+    "The upstream refused the TLS handshake: the message names its alert (certificate required: no client certificate it accepts was sent; unknown CA: it does not trust the CA of upstreams[].tls.certFile; certificate expired). Upstreams on Node close without an alert; the message then says so. Fix the gateway's client certificate or the upstream's trusted CAs.",
   ),
   upstream_reset: reason(
     Code.INTERNAL,
@@ -101,7 +101,7 @@ export const reasons = {
   // Authentication (RFC 6750 error="invalid_request"/"invalid_token").
   missing_token: authReason(
     Code.UNAUTHENTICATED,
-    "The method requires a token: send `authorization: Bearer <access token>`.",
+    "The method requires a token: send `authorization: Bearer <access token>`. The metadata key must be lowercase: a client library that drops keys that are not (e.g. `Authorization`) sends no token at all.",
   ),
   malformed_token: authReason(
     Code.UNAUTHENTICATED,
@@ -113,11 +113,11 @@ export const reasons = {
   ),
   token_expired: authReason(
     Code.UNAUTHENTICATED,
-    "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token.",
+    "The token's exp is past (beyond auth.clockToleranceSeconds). Refresh the token. If fresh tokens fail this way, the gateway's clock is ahead of the IdP's: doctor step 3 shows the skew.",
   ),
   token_not_yet_valid: authReason(
     Code.UNAUTHENTICATED,
-    "The token's nbf or iat is in the future. Check the clocks of the IdP and the gateway.",
+    "The token's nbf is in the future (beyond auth.clockToleranceSeconds): it is not valid yet. Wait, or have the IdP issue it without a later nbf.",
   ),
   wrong_issuer: authReason(
     Code.UNAUTHENTICATED,
@@ -192,6 +192,39 @@ export const reasons = {
   replay_store_unavailable: authReason(
     Code.UNAVAILABLE,
     "The DPoP replay store (auth.dpop.replayStore) could not be reached, so proofs cannot be checked for reuse; DPoP calls fail closed. Check Redis.",
+  ),
+  // Causes told apart for troubleshooting (README "Troubleshooting"; `grpc-edge-gateway doctor`).
+  upstream_not_tls: reason(
+    Code.UNAVAILABLE,
+    "The upstream answered the TLS handshake in plaintext: it serves HTTP/2 without TLS (h2c) or plain HTTP behind an https:// address. Turn on TLS with client-certificate checks at the upstream; the gateway always uses mutual TLS.",
+  ),
+  upstream_cert_untrusted: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate does not chain to a CA in upstreams[].tls.caFile (self-signed, another CA, or a chain without its intermediate). Point caFile at the CA that issued it, or have the upstream send its full chain.",
+  ),
+  upstream_cert_name_mismatch: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate does not name the host the gateway checks (upstreams[].tls.serverName, else the host of address). Set serverName to a name in its SANs, or reissue the certificate with that name.",
+  ),
+  upstream_cert_expired: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate has expired by the gateway's clock. Renew it at the upstream; if it should still be valid, check the gateway machine's clock.",
+  ),
+  upstream_cert_not_yet_valid: reason(
+    Code.UNAVAILABLE,
+    "The upstream's server certificate is not valid yet by the gateway's clock (its notBefore is ahead). Check the clocks of both machines, or reissue the certificate.",
+  ),
+  clock_skew: authReason(
+    Code.UNAUTHENTICATED,
+    "The token's iat is in the future (beyond auth.clockToleranceSeconds): the IdP's clock is ahead of the gateway's. Sync both machines with NTP; doctor step 3 shows the skew.",
+  ),
+  cors_origin_not_allowed: reason(
+    Code.UNKNOWN,
+    "A CORS preflight came from an origin not in cors.allowedOrigins, so the browser never sends the call (connect-web reports 2 UNKNOWN, Failed to fetch). Add the page's exact origin. The preflight's response carries grpc-edge-reason for the browser's network panel.",
+  ),
+  cors_header_not_allowed: reason(
+    Code.UNKNOWN,
+    "A CORS preflight asked to send a request header the gateway does not allow (the gRPC-Web set plus cors.allowedHeaders), so the browser never sends the call (connect-web reports 2 UNKNOWN, Failed to fetch). Add the header to cors.allowedHeaders; the log line names it.",
   ),
   internal: reason(Code.INTERNAL, "A bug in the gateway; the log line has the details."),
 } as const satisfies Record<string, ReasonInfo>;

@@ -1,16 +1,19 @@
 /**
- * The CLI: `grpc-edge-gateway --config <file.yaml>`. The only module that
+ * The CLI: `grpc-edge-gateway --config <file.yaml>`, and
+ * `grpc-edge-gateway doctor …` (doctor/command.ts). The only module that
  * reads process.env and argv, handles signals and exits.
  */
 import { parseArgs } from "node:util";
 import pino from "pino";
 import { type GatewayConfig, loadConfig } from "./config/config.ts";
 import { ConfigError } from "./config/config-error.ts";
+import { doctorCommand } from "./doctor/command.ts";
 import { createGateway } from "./gateway.ts";
 import { EX_CONFIG, isClusterPrimary, isClusterWorker, runPrimary } from "./ops/cluster.ts";
 import { missingNodeFlags } from "./ops/node-flags.ts";
 
 const USAGE = `Usage: grpc-edge-gateway --config <file.yaml>
+       grpc-edge-gateway doctor --config <file.yaml> [options]   (doctor --help)
 
 Options:
   -c, --config <file>   YAML config (or GATEWAY_CONFIG); keys may be overridden
@@ -20,6 +23,8 @@ Options:
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === "doctor")
+    return doctorCommand(argv.slice(1), env, process.stdout, process.stderr);
   let values: {
     config?: string | undefined;
     check?: boolean | undefined;

@@ -18,9 +18,14 @@ async function servePage(): Promise<{ server: Server; origin: string }> {
 }
 
 /** Runs a gRPC-Web Echo call from the page with fetch; returns what JS can see. */
-function callFromPage(page: Page, url: string, path = "/demo.notes.v1.NotesService/Echo") {
+function callFromPage(
+  page: Page,
+  url: string,
+  path = "/demo.notes.v1.NotesService/Echo",
+  extraHeaders: Record<string, string> = {},
+) {
   return page.evaluate(
-    async ({ url, path }) => {
+    async ({ url, path, extraHeaders }) => {
       try {
         const res = await fetch(url + path, {
           method: "POST",
@@ -30,6 +35,7 @@ function callFromPage(page: Page, url: string, path = "/demo.notes.v1.NotesServi
             "x-user-agent": "test",
             authorization: "Bearer not-checked-without-auth",
             "grpc-timeout": "5S",
+            ...extraHeaders,
           },
           body: new Uint8Array([0, 0, 0, 0, 3, 10, 1, 7]),
         });
@@ -45,7 +51,7 @@ function callFromPage(page: Page, url: string, path = "/demo.notes.v1.NotesServi
         return { ok: false, error: String(e) };
       }
     },
-    { url, path },
+    { url, path, extraHeaders },
   );
 }
 
@@ -104,6 +110,27 @@ describe("CORS in Chromium", () => {
     assert.match(String(result.error), /Failed to fetch/);
     // The preflight failed, so the call itself never reached the relay.
     assert.equal(stack.gateway.logs.filter((l) => l.msg === "call").length, calls);
+    const refused = stack.gateway.logs.filter((l) => l.msg === "preflight refused").at(-1);
+    assert.equal(refused?.reason, "cors_origin_not_allowed");
+    await page.close();
+  });
+
+  it("blocks a request header the gateway does not allow, and the gateway names it", async () => {
+    const page = await browser.newPage();
+    await page.goto(allowed.origin);
+    const calls = stack.gateway.logs.filter((l) => l.msg === "call").length;
+    const result = await callFromPage(
+      page,
+      stack.gateway.url.replace("127.0.0.1", "localhost"),
+      "/demo.notes.v1.NotesService/Echo",
+      { "x-tenant-id": "t1" },
+    );
+    assert.equal(result.ok, false);
+    assert.match(String(result.error), /Failed to fetch/);
+    assert.equal(stack.gateway.logs.filter((l) => l.msg === "call").length, calls);
+    const refused = stack.gateway.logs.filter((l) => l.msg === "preflight refused").at(-1);
+    assert.equal(refused?.reason, "cors_header_not_allowed");
+    assert.deepEqual(refused?.headers, ["x-tenant-id"]);
     await page.close();
   });
 });

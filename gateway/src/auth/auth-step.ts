@@ -21,7 +21,7 @@ import { GatewayError } from "../errors.ts";
 import type { AuthConfig } from "./auth-config.ts";
 import { type AccessToken, parseAuthorization } from "./authorization-header.ts";
 import { createDpopCheck, type DpopCheck } from "./dpop-check.ts";
-import { createIssuerKeys, type IssuerKeys } from "./issuer-keys.ts";
+import { createKeysByIssuer, type IssuerKeys } from "./issuer-keys.ts";
 import { compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
 import { createTokenCache } from "./token-cache.ts";
@@ -131,18 +131,11 @@ export async function createAuthStep(
   }
   const now = deps.now ?? Date.now;
   const policy = compilePolicy(config.rules, config.defaultPolicy);
-  const keys = new Map<string, IssuerKeys>(
-    config.issuers.map((i) => [
-      i.issuer,
-      createIssuerKeys({
-        issuer: i.issuer,
-        jwksUri: i.jwksUri,
-        now,
-        log: deps.log,
-        ...(deps.onJwksFetch === undefined ? {} : { onFetch: deps.onJwksFetch }),
-      }),
-    ]),
-  );
+  const keys = createKeysByIssuer(config.issuers, {
+    now,
+    log: deps.log,
+    ...(deps.onJwksFetch === undefined ? {} : { onFetch: deps.onJwksFetch }),
+  });
   await Promise.all([...keys.values()].map((k) => k.refresh()));
   const verify = createTokenVerifier({
     issuers: config.issuers,

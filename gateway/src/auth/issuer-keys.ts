@@ -142,3 +142,16 @@ export function createIssuerKeys(options: IssuerKeysOptions): IssuerKeys {
     },
   };
 }
+
+/** One IssuerKeys per configured issuer, by issuer. */
+export function createKeysByIssuer(
+  issuers: ReadonlyArray<{ readonly issuer: string; readonly jwksUri: URL | undefined }>,
+  options: Omit<IssuerKeysOptions, "issuer" | "jwksUri">,
+): Map<string, IssuerKeys> {
+  return new Map(
+    issuers.map((i) => [
+      i.issuer,
+      createIssuerKeys({ ...options, issuer: i.issuer, jwksUri: i.jwksUri }),
+    ]),
+  );
+}

@@ -12,7 +12,9 @@
  *    `typ` (if tokenType is set), `exp` required, `iss` exact, `aud` contains
  *    a configured audience, `nbf`/`exp` with clock tolerance at injected `now`;
  * 6. `iat`, when present, not in the future beyond the tolerance (jose checks
- *    it only together with maxTokenAge, which would make iat required);
+ *    it only together with maxTokenAge, which would make iat required): an
+ *    IdP stamps iat with its own clock, so a future iat means the clocks
+ *    disagree (clock_skew), also when it is what made `nbf` fail;
  * 7. sender constraint: a token bound to a client certificate
  *    (`cnf.x5t#S256`, RFC 8705) is refused, as is one bound to a DPoP key
  *    (`cnf.jkt`, RFC 9449) while DPoP is off: accepting either as a bearer
@@ -108,19 +110,21 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }));
     } catch (err) {
       if (err instanceof GatewayError) throw err; // jwks_unavailable from the key resolver
-      const reason = joseErrorReason(err);
+      const joseReason = joseErrorReason(err);
+      const claimed = (err as { payload?: JWTPayload }).payload;
+      const reason =
+        joseReason === "token_not_yet_valid" && issuedInFuture(claimed, options)
+          ? "clock_skew"
+          : joseReason;
       if (reason === "jwks_unavailable" || reason === "internal") {
         throw new GatewayError(reason, "the token could not be checked", { cause: safeCause(err) });
       }
       throw invalidTokenError(reason, `the token was rejected (${reason})`, safeCause(err));
     }
-    if (
-      typeof claims.iat === "number" &&
-      claims.iat > options.now() / 1000 + options.clockToleranceSeconds
-    ) {
+    if (issuedInFuture(claims, options)) {
       throw invalidTokenError(
-        "token_not_yet_valid",
-        "the token's iat is in the future; check the clocks",
+        "clock_skew",
+        "the token's iat is in the future: the IdP's clock is ahead of the gateway's",
       );
     }
     const cnf = (typeof claims.cnf === "object" && claims.cnf !== null ? claims.cnf : {}) as Record<
@@ -149,6 +153,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       jkt: cnf.jkt as string | undefined,
     };
   };
+}
+
+/** `iat` later than now plus the tolerance. */
+function issuedInFuture(claims: JWTPayload | undefined, options: TokenVerifierOptions): boolean {
+  const iat = claims?.iat;
+  return typeof iat === "number" && iat > options.now() / 1000 + options.clockToleranceSeconds;
 }
 
 function describeAlg(alg: unknown): string {

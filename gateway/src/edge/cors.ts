@@ -31,6 +31,11 @@ export const GRPC_WEB_EXPOSED_HEADERS: readonly string[] = lowerUnique([
   ...OWN_EXPOSED_HEADERS,
 ]);
 
+/** Request headers a call may send: the gRPC-Web set plus `cors.allowedHeaders`. */
+export function allowedRequestHeaders(config: GatewayConfig["cors"]): string[] {
+  return lowerUnique([...GRPC_WEB_ALLOWED_HEADERS, ...config.allowedHeaders]);
+}
+
 /** @fastify/cors options: the gRPC-Web header sets plus the configured extras. */
 export function corsOptions(config: GatewayConfig["cors"]): FastifyCorsOptions {
   const origins = new Set(config.allowedOrigins);
@@ -42,7 +47,7 @@ export function corsOptions(config: GatewayConfig["cors"]): FastifyCorsOptions {
     credentials: config.allowCredentials,
     maxAge: config.maxAgeSeconds,
     methods: ["POST", "OPTIONS"],
-    allowedHeaders: lowerUnique([...GRPC_WEB_ALLOWED_HEADERS, ...config.allowedHeaders]),
+    allowedHeaders: allowedRequestHeaders(config),
     exposedHeaders: lowerUnique([...GRPC_WEB_EXPOSED_HEADERS, ...config.exposedHeaders]),
     strictPreflight: true,
     hook: "onRequest",

@@ -28,6 +28,7 @@ import { createUpstreams } from "../upstream/upstreams.ts";
 import { createCallHandler } from "./call-handler.ts";
 import { corsOptions } from "./cors.ts";
 import { errorFromFastify } from "./fastify-error.ts";
+import { recordPreflightRefusals } from "./preflight.ts";
 
 /** What the plugin shares with the app (`app.grpcWebGateway`). */
 export interface GrpcWebGatewayState {
@@ -90,7 +91,10 @@ async function grpcWebGatewayPlugin(app: FastifyInstance, config: GatewayConfig)
       log.info(
         "the app's @fastify/cors answers CORS for gRPC-Web calls (config.cors is not used); allow GRPC_WEB_ALLOWED_HEADERS and expose GRPC_WEB_EXPOSED_HEADERS there",
       );
-    } else await scope.register(cors, corsOptions(config.cors));
+    } else {
+      scope.addHook("onRequest", recordPreflightRefusals(config.cors, metrics));
+      await scope.register(cors, corsOptions(config.cors));
+    }
     scope.setErrorHandler((err, request, reply) => {
       calls.refuse(request, reply, errorFromFastify(err));
     });

@@ -10,6 +10,7 @@ import {
   HealthCheckResponseSchema,
 } from "@grpc-edge/proto/grpc/health/v1/health";
 import type { FastifyInstance } from "fastify";
+import type { GatewayError } from "../errors.ts";
 import { errorFromRstCode, errorFromUpstreamFailure } from "../upstream/node-error.ts";
 import type { UpstreamPool } from "../upstream/pool.ts";
 
@@ -30,8 +31,43 @@ const CHECK_REQUEST = (() => {
   return frame;
 })();
 
+/** What one Health/Check call through the pool came back with. */
+export type HealthProbe =
+  | { readonly kind: "serving" }
+  | { readonly kind: "not-serving"; readonly status: string }
+  /** Check answered with an error status, e.g. 12 when the upstream has no health service. */
+  | { readonly kind: "status"; readonly grpcStatus: string; readonly message: string }
+  /** The connection or the stream failed (TLS, refused, reset), as the relay would report it. */
+  | { readonly kind: "failed"; readonly error: GatewayError }
+  | { readonly kind: "no-answer" };
+
 /** One Health/Check call through the pool; never throws. */
-export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<UpstreamReadiness> {
+export async function checkUpstream(
+  pool: UpstreamPool,
+  timeoutMs: number,
+): Promise<UpstreamReadiness> {
+  const upstream = pool.name;
+  const probe = await probeHealth(pool, timeoutMs);
+  switch (probe.kind) {
+    case "serving":
+      return { upstream, ready: true };
+    case "failed":
+      return { upstream, ready: false, reason: probe.error.grpcMessage };
+    case "no-answer":
+      return { upstream, ready: false, reason: "no answer in time" };
+    case "status":
+      return {
+        upstream,
+        ready: false,
+        reason: `Health/Check failed: grpc-status ${probe.grpcStatus} ${probe.message}`.trim(),
+      };
+    case "not-serving":
+      return { upstream, ready: false, reason: `status ${probe.status}` };
+  }
+}
+
+/** Calls grpc.health.v1.Health/Check (all services) through the pool; never throws. */
+export function probeHealth(pool: UpstreamPool, timeoutMs: number): Promise<HealthProbe> {
   const upstream = pool.name;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -47,7 +83,7 @@ export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<Up
       "grpc-timeout": `${timeoutMs}m`,
     });
     const timer = setTimeout(() => stream.close(), timeoutMs);
-    const done = (result: UpstreamReadiness) => {
+    const done = (result: HealthProbe) => {
       clearTimeout(timer);
       resolve(result);
     };
@@ -68,35 +104,22 @@ export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<Up
     });
     stream.on("close", () => {
       if (failure !== undefined) {
-        return done({
-          upstream,
-          ready: false,
-          reason: errorFromUpstreamFailure(failure, upstream).grpcMessage,
-        });
+        return done({ kind: "failed", error: errorFromUpstreamFailure(failure, upstream) });
       }
       if (status === undefined) {
-        const reason = stream.rstCode
-          ? errorFromRstCode(stream.rstCode, upstream).grpcMessage
-          : "no answer in time";
-        return done({ upstream, ready: false, reason });
+        return done(
+          stream.rstCode
+            ? { kind: "failed", error: errorFromRstCode(stream.rstCode, upstream) }
+            : { kind: "no-answer" },
+        );
       }
-      if (status !== "0")
-        return done({
-          upstream,
-          ready: false,
-          reason: `Health/Check failed: grpc-status ${status} ${message}`.trim(),
-        });
+      if (status !== "0") return done({ kind: "status", grpcStatus: status, message });
       const body = Buffer.concat(chunks);
       const reply = fromBinary(HealthCheckResponseSchema, body.subarray(5));
-      const serving = reply.status === HealthCheckResponse_ServingStatus.SERVING;
       done(
-        serving
-          ? { upstream, ready: true }
-          : {
-              upstream,
-              ready: false,
-              reason: `status ${HealthCheckResponse_ServingStatus[reply.status]}`,
-            },
+        reply.status === HealthCheckResponse_ServingStatus.SERVING
+          ? { kind: "serving" }
+          : { kind: "not-serving", status: HealthCheckResponse_ServingStatus[reply.status] },
       );
     });
     stream.end(CHECK_REQUEST);

@@ -34,6 +34,8 @@ export interface GatewayMetrics {
   callFinished(call: CallMetric): void;
   /** Counts a JWKS fetch attempt for an issuer. */
   jwksFetched(issuer: string, ok: boolean): void;
+  /** Counts a CORS preflight the gateway refused, by reason. */
+  preflightRefused(reason: string): void;
   /** The route labels for a method, bounded (see above). */
   labels(service: string, method: string): { service: string; method: string };
 }
@@ -189,6 +191,12 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     labelNames: ["issuer", "result"] as const,
     registers: [own],
   });
+  const preflightRefusals = new Counter({
+    name: "grpc_edge_preflight_refusals_total",
+    help: "CORS preflights refused (the browser then never sends the call), by reason code",
+    labelNames: ["reason"] as const,
+    registers: [own],
+  });
   new Gauge({
     name: "grpc_edge_upstream_sessions",
     help: "HTTP/2 sessions to each upstream, by state",
@@ -223,6 +231,9 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     labels,
     jwksFetched(issuer, ok) {
       jwksFetches.inc({ issuer, result: ok ? "ok" : "error" });
+    },
+    preflightRefused(reason) {
+      preflightRefusals.inc({ reason });
     },
     callStarted(service, method) {
       const counts = countsFor(service, method);

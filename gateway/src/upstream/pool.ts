@@ -13,6 +13,7 @@ import {
   type SecureClientSessionOptions,
 } from "node:http2";
 import type { Logger } from "pino";
+import { watchTlsRejection } from "./tls-rejection.ts";
 
 /**
  * Flow-control windows the gateway grants upstreams. Per stream it bounds
@@ -82,6 +83,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     };
     if (tls.serverName !== undefined) connectOptions.servername = tls.serverName;
     const session = connect(address, connectOptions);
+    watchTlsRejection(session);
     const pooled: PooledSession = { session, state: "connecting", active: 0 };
     sessions.push(pooled);
     const remove = () => {

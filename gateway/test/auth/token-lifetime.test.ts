@@ -1,7 +1,8 @@
 /**
  * Token lifetime checks (exp, nbf, iat) with the injected clock, against a
- * real oidc-provider: a stolen token must stop working when it expires, and
- * a pre-dated one must not work early.
+ * real oidc-provider: a stolen token must stop working when it expires, a
+ * pre-dated one must not work early, and an IdP whose clock runs ahead is
+ * named as such.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -70,10 +71,22 @@ describe("token lifetime", () => {
     );
   });
 
-  it("iat in the future (an IdP clock ahead, or a forged pre-dated token) → token_not_yet_valid", async () => {
+  it("iat in the future (an IdP clock ahead of the gateway's) → clock_skew", async () => {
     const iat = Math.floor(clock.now() / 1000) + 120;
     const claims = claimsFor(idp, clock.now(), { iat, exp: iat + 3600 });
-    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "token_not_yet_valid");
+    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "clock_skew");
+  });
+
+  it("nbf = iat in the future (an IdP clock ahead that also sets nbf) → clock_skew, not token_not_yet_valid", async () => {
+    const iat = Math.floor(clock.now() / 1000) + 120;
+    const claims = claimsFor(idp, clock.now(), { iat, nbf: iat, exp: iat + 3600 });
+    await expectRejected(await signAsIdp(idp.signingKey("ES256"), claims), "clock_skew");
+  });
+
+  it("iat in the future within the tolerance passes (small skew is expected)", async () => {
+    const iat = Math.floor(clock.now() / 1000) + 20;
+    const claims = claimsFor(idp, clock.now(), { iat, nbf: iat, exp: iat + 3600 });
+    await check(step, call(GET, bearer(await signAsIdp(idp.signingKey("ES256"), claims))));
   });
 
   it("a token without exp (would never expire) → malformed_token", async () => {
