@@ -248,14 +248,19 @@ export function createAuth(options: AuthOptions): Auth {
     },
     async logout(logout = {}) {
       clearTimeout(timer);
-      const user = await userManager.getUser();
-      const metadata = await userManager.metadataService.getMetadata().catch(() => undefined);
-      // Revoke the refresh token so a copy of it is useless; a failure must not block logout.
-      if (user?.refresh_token && metadata?.revocation_endpoint) {
-        await userManager.revokeTokens(["refresh_token"]).catch(() => undefined);
-      }
-      await userManager.removeUser();
       keeper.end(new LoginRequiredError("signed_out"));
+      const metadata = await userManager.metadataService.getMetadata().catch(() => undefined);
+      // Under the refresh lock: no other tab redeems the refresh token while
+      // it is revoked (the provider would refuse it) or after it is gone.
+      const user = await exclusive(async () => {
+        const current = await userManager.getUser();
+        // Revoke the refresh token so a copy of it is useless; a failure must not block logout.
+        if (current?.refresh_token && metadata?.revocation_endpoint) {
+          await userManager.revokeTokens(["refresh_token"]).catch(() => undefined);
+        }
+        await userManager.removeUser();
+        return current;
+      });
       announce({ status: "signed-out" });
       if (logout.redirect === false) return;
       if (metadata?.end_session_endpoint) {
