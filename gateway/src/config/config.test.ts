@@ -66,6 +66,8 @@ describe("loadConfig", () => {
     assert.equal(c.listen.port, 8080);
     assert.equal(c.limits.maxMessageBytes, 4194304);
     assert.equal(c.limits.maxTimeoutMs, 300000);
+    assert.equal(c.limits.discardBodyMaxBytes, 16 * 1024 * 1024);
+    assert.equal(c.limits.discardBodyTimeoutMs, 10_000);
     assert.equal(c.cors.maxAgeSeconds, 600);
     assert.equal(c.memory.reclaimAfterBytes, 4194304);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
@@ -103,6 +105,7 @@ describe("loadConfig", () => {
   it("names the key of every mistake", () => {
     rejectsKey(`${minimal}\nlimits: { maxMesageBytes: 10 }`, "limits.maxMesageBytes");
     rejectsKey(`${minimal}\nlimits: { maxMessageBytes: -1 }`, "limits.maxMessageBytes");
+    rejectsKey(`${minimal}\nlimits: { discardBodyTimeoutMs: 1.5 }`, "limits.discardBodyTimeoutMs");
     rejectsKey(`${minimal}\nmemory: { reclaimAfterBytes: -1 }`, "memory.reclaimAfterBytes");
     rejectsKey(`${minimal}\nmemory: { reclaimAfter: 1 }`, "memory.reclaimAfter");
     rejectsKey(

@@ -51,6 +51,9 @@ export interface GatewayConfig {
     readonly maxMessageBytes: number;
     readonly maxTimeoutMs: number;
     readonly drainTimeoutMs: number;
+    /** After an early response, the request body still read and dropped (edge/discard-body.ts). */
+    readonly discardBodyMaxBytes: number;
+    readonly discardBodyTimeoutMs: number;
   };
   readonly log: { readonly level: string };
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
@@ -159,6 +162,14 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
       maxMessageBytes: v.int(limits, "limits.maxMessageBytes", 4 * 1024 * 1024, 1, 2 ** 31 - 1),
       maxTimeoutMs: v.int(limits, "limits.maxTimeoutMs", 300_000, 1, 2 ** 31 - 1),
       drainTimeoutMs: v.int(limits, "limits.drainTimeoutMs", 10_000, 0, 2 ** 31 - 1),
+      discardBodyMaxBytes: v.int(
+        limits,
+        "limits.discardBodyMaxBytes",
+        16 * 1024 * 1024,
+        0,
+        2 ** 31 - 1,
+      ),
+      discardBodyTimeoutMs: v.int(limits, "limits.discardBodyTimeoutMs", 10_000, 0, 2 ** 31 - 1),
     },
     log: {
       level: v.oneOf(v.section(raw, "log"), "log.level", "info", [

@@ -204,6 +204,10 @@ export function relay(options: RelayOptions): RelayHandle {
       return;
     }
     response.end(filterResponseHeaders(trailers));
+    // The upstream answered before the upload ended: the call is over, so
+    // the stream is reset with NO_ERROR (as grpc-go's client does) and the
+    // rest of the browser's body is discarded (edge/discard-body.ts).
+    if (!body.readableEnded && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
     finish();
   });
   let streamError: unknown;
