@@ -71,6 +71,9 @@ describe("loadConfig", () => {
     assert.equal(c.cors.maxAgeSeconds, 600);
     assert.equal(c.memory.reclaimAfterBytes, 4194304);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
+    assert.equal(c.upstreams[0]?.pingIntervalMs, 300_000);
+    assert.equal(c.upstreams[0]?.pingTimeoutMs, 15_000);
+    assert.equal(c.upstreams[0]?.idleConnectionTimeoutMs, 900_000);
   });
 
   it("lets GATEWAY_<KEY_PATH> override any key, typed as YAML", () => {
@@ -121,6 +124,9 @@ describe("loadConfig", () => {
       "upstreams[0].address",
     );
     rejectsKey(minimal.replace("ca.crt", "missing.crt"), "upstreams[0].tls.caFile");
+    rejectsKey(`${minimal}\n`, "upstreams[0].pingTimeoutMs", {
+      GATEWAY_UPSTREAMS_0_PING_TIMEOUT_MS: "0",
+    });
     rejectsKey(
       minimal.replace('["demo.notes.v1.NotesService"]', '["demo notes"]'),
       "upstreams[0].services[0]",

@@ -25,6 +25,10 @@ export interface UpstreamConfig {
   readonly address: URL;
   readonly services: readonly string[];
   readonly maxStreamsPerSession: number;
+  /** HTTP/2 keepalive of the sessions to this upstream (upstream/keepalive.ts). */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly idleConnectionTimeoutMs: number;
   readonly tls: {
     readonly caFile: string;
     readonly certFile: string;
@@ -363,6 +367,17 @@ class Reader {
       address,
       services,
       maxStreamsPerSession: this.int(u, `${key}.maxStreamsPerSession`, 1000, 1, 2 ** 31 - 1),
+      // gRPC servers refuse PINGs more often than every 5 minutes by default
+      // (grpc-go and grpc-java: GOAWAY too_many_pings), hence the default.
+      pingIntervalMs: this.int(u, `${key}.pingIntervalMs`, 300_000, 0, 2 ** 31 - 1),
+      pingTimeoutMs: this.int(u, `${key}.pingTimeoutMs`, 15_000, 1, 2 ** 31 - 1),
+      idleConnectionTimeoutMs: this.int(
+        u,
+        `${key}.idleConnectionTimeoutMs`,
+        900_000,
+        0,
+        2 ** 31 - 1,
+      ),
       tls: {
         caFile: this.file(tls, `${key}.tls.caFile`),
         certFile: this.file(tls, `${key}.tls.certFile`),

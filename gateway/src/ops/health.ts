@@ -3,6 +3,8 @@
  * grpc.health.v1.Health/Check with SERVING over mTLS). Readiness results are
  * cached for a moment so that load-balancer probes do not load upstreams.
  */
+
+import type { ClientHttp2Stream } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   HealthCheckRequestSchema,
@@ -31,13 +33,15 @@ const CHECK_REQUEST = (() => {
 })();
 
 /** One Health/Check call through the pool; never throws. */
-export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<UpstreamReadiness> {
+export async function checkUpstream(
+  pool: UpstreamPool,
+  timeoutMs: number,
+): Promise<UpstreamReadiness> {
   const upstream = pool.name;
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let status: string | undefined;
-    let message = "";
-    const stream = pool.request({
+  let stream: ClientHttp2Stream;
+  try {
+    // A promise while the pool verifies a quiet session (at most its PING timeout).
+    stream = await pool.request({
       ":method": "POST",
       ":scheme": "https",
       ":authority": pool.authority,
@@ -46,6 +50,13 @@ export function checkUpstream(pool: UpstreamPool, timeoutMs: number): Promise<Up
       te: "trailers",
       "grpc-timeout": `${timeoutMs}m`,
     });
+  } catch (err) {
+    return { upstream, ready: false, reason: errorFromUpstreamFailure(err, upstream).grpcMessage };
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    let message = "";
     const timer = setTimeout(() => stream.close(), timeoutMs);
     const done = (result: UpstreamReadiness) => {
       clearTimeout(timer);
