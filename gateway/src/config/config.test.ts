@@ -69,7 +69,7 @@ describe("loadConfig", () => {
     assert.equal(c.limits.discardBodyMaxBytes, 16 * 1024 * 1024);
     assert.equal(c.limits.discardBodyTimeoutMs, 10_000);
     assert.equal(c.cors.maxAgeSeconds, 600);
-    assert.equal(c.memory.reclaimAfterBytes, 4194304);
+    assert.equal(c.memory.reclaimAfterBytes, 0);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
     assert.equal(c.upstreams[0]?.pingIntervalMs, 300_000);
     assert.equal(c.upstreams[0]?.pingTimeoutMs, 15_000);
@@ -82,9 +82,9 @@ describe("loadConfig", () => {
       GATEWAY_LIMITS_MAX_MESSAGE_BYTES: "1024",
       GATEWAY_CORS_ALLOWED_ORIGINS: '["http://localhost:5173"]',
       GATEWAY_UPSTREAMS_0_ADDRESS: "https://127.0.0.1:9444",
-      GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "0",
+      GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "4194304",
     });
-    assert.equal(c.memory.reclaimAfterBytes, 0);
+    assert.equal(c.memory.reclaimAfterBytes, 4194304);
     assert.equal(c.listen.port, 9090);
     assert.equal(c.limits.maxMessageBytes, 1024);
     assert.deepEqual(c.cors.allowedOrigins, ["http://localhost:5173"]);

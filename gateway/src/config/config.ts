@@ -63,7 +63,7 @@ export interface GatewayConfig {
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
-  /** Buffer reclaim (ops/buffer-reclaim.ts): 0 = off. */
+  /** Buffer reclaim (ops/buffer-reclaim.ts), opt-in: 0 = off. */
   readonly memory: { readonly reclaimAfterBytes: number };
   /** A span per call through the globally registered OpenTelemetry SDK. */
   readonly tracing: { readonly openTelemetry: boolean };
@@ -197,10 +197,11 @@ export function validateConfig(raw: Raw, baseDir: string): GatewayConfig {
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
     },
     memory: {
+      // Off unless asked for: it forces GCs through V8's gc extension.
       reclaimAfterBytes: v.int(
         v.section(raw, "memory"),
         "memory.reclaimAfterBytes",
-        4 * 1024 * 1024,
+        0,
         0,
         2 ** 31 - 1,
       ),
