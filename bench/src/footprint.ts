@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { DevPki } from "@grpc-edge/example-upstream";
 import { freePort, runNodeLoad, waitForPort } from "./children.ts";
-import { DOWNLOAD, download, ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import { DOWNLOAD, download, echoOverHttp1, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
 import { rssBytes } from "./proc-stats.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
@@ -117,18 +117,8 @@ export async function measureFootprint(options: {
     await waitForPort(port, child);
     await sleep(10_000);
     row("fresh, idle 10 s after it listens", await sample(child, port));
-    const spec = (extra: Partial<LoadSpec>): LoadSpec => ({
-      protocol: "h1",
-      url: `http://127.0.0.1:${port}`,
-      path: ECHO,
-      contentType: "application/grpc-web+proto",
-      body: echo100.toString("base64"),
-      textResponse: false,
-      nativeGrpc: false,
-      concurrency: options.concurrency,
-      seconds: options.seconds,
-      ...extra,
-    });
+    const spec = (extra: Partial<LoadSpec>): LoadSpec =>
+      echoOverHttp1(port, options.concurrency, options.seconds, extra);
     const unary = spec({});
     const unaryPeak = await peakDuring(child, () =>
       ensureWrk() ? runWrk(unary) : runNodeLoad(unary),

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import type { DevPki } from "@grpc-edge/example-upstream";
 import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
 import { freePort, waitForPort } from "./children.ts";
-import { ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import { echoOverHttp1, writeGatewayConfig } from "./fixtures.ts";
 import { treeCpuMs, treeRssBytes } from "./proc-stats.ts";
 import { runWrk } from "./wrk.ts";
 
@@ -55,17 +55,8 @@ export async function measureWorkers(options: {
       number,
       { calls: number; seconds: number; cpu: number; errors: number }
     >();
-    const spec = (port: number, seconds: number) => ({
-      protocol: "h1" as const,
-      url: `http://127.0.0.1:${port}`,
-      path: ECHO,
-      contentType: "application/grpc-web+proto",
-      body: echo100.toString("base64"),
-      textResponse: false,
-      nativeGrpc: false,
-      concurrency: options.concurrency,
-      seconds,
-    });
+    const spec = (port: number, seconds: number) =>
+      echoOverHttp1(port, options.concurrency, seconds);
     for (const s of started) await runWrk(spec(s.port, 2)); // warm up every worker
     for (let round = 0; round < options.rounds; round++) {
       for (const s of started) {
