@@ -1,6 +1,6 @@
 /** Starting the benchmark's processes and waiting until they listen. */
 import { type ChildProcess, fork } from "node:child_process";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { type DevPki, ensureDevPki } from "@grpc-edge/example-upstream";
 import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
@@ -114,4 +114,21 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Resolves once `port` accepts connections; fails if `child` exits first. */
+export async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`gateway did not listen on ${port}`);
 }

@@ -6,6 +6,7 @@ import type { DevPki } from "@grpc-edge/example-upstream";
 import { DownloadRequestSchema, EchoRequestSchema } from "@grpc-edge/proto/demo/notes/v1/notes";
 import { stringify } from "yaml";
 import { gatewayConfig } from "../../gateway/test/support/stack.ts";
+import type { LoadSpec } from "./load-generator.ts";
 
 export const ECHO = "/demo.notes.v1.NotesService/Echo";
 export const DOWNLOAD = "/demo.notes.v1.NotesService/Download";
@@ -26,6 +27,25 @@ export const echo100 = frame(
 /** DownloadRequest for chunkCount messages of chunkBytes, framed. */
 export const download = (chunkCount: number, chunkBytes: number): Buffer =>
   frame(toBinary(DownloadRequestSchema, create(DownloadRequestSchema, { chunkCount, chunkBytes })));
+
+/** The 100-byte Echo as binary gRPC-Web over plain HTTP/1.1 to 127.0.0.1:`port` (`extra` overrides). */
+export const echoOverHttp1 = (
+  port: number,
+  concurrency: number,
+  seconds: number,
+  extra: Partial<LoadSpec> = {},
+): LoadSpec => ({
+  protocol: "h1",
+  url: `http://127.0.0.1:${port}`,
+  path: ECHO,
+  contentType: "application/grpc-web+proto",
+  body: echo100.toString("base64"),
+  textResponse: false,
+  nativeGrpc: false,
+  concurrency,
+  seconds,
+  ...extra,
+});
 
 /** Writes a gateway config (the tests' one upstream over mTLS, 127.0.0.1, port 0, log level warn) and returns its path. */
 export function writeGatewayConfig(

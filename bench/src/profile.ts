@@ -14,7 +14,8 @@
  * --baseline <dir>, --auth-compare (auth on and off, alternating),
  * --node-flags=<flags> (Node/V8 flags, space-separated, for this checkout's gateway only, after
  * the CLI's own (gateway/src/ops/node-flags.ts, which every gateway here gets), to compare them
- * against --baseline), --same-bytes (with --auth-compare: the auth-off gateway gets the same
+ * against --baseline), --baseline-node-flags=<flags> (the same for the --baseline gateway, e.g. the
+ * flags that checkout's CLI ran with), --same-bytes (with --auth-compare: the auth-off gateway gets the same
  * authorization header, which it drops, to separate what verifying costs
  * from what receiving a 1 KB header costs), --no-identity (the auth-on gateway sends no x-auth-*
  * identity headers upstream: auth.identityHeaders: []), --one-process (with --auth-compare: auth
@@ -73,6 +74,7 @@ const { values } = parseArgs({
     stream: { type: "boolean", default: false },
     h2: { type: "boolean", default: false },
     "node-flags": { type: "string" },
+    "baseline-node-flags": { type: "string" },
     "auth-compare": { type: "boolean", default: false },
     "same-bytes": { type: "boolean", default: false },
     "no-identity": { type: "boolean", default: false },
@@ -205,7 +207,11 @@ if (values.baseline !== undefined) {
   const module = resolve(values.baseline, "bench/src/gateway-process.ts");
   targets.push({
     name: `baseline ${values.baseline}`,
-    child: await startGateway(config, [], module),
+    child: await startGateway(
+      config,
+      values["baseline-node-flags"]?.split(" ").filter((f) => f !== "") ?? [],
+      module,
+    ),
   });
 }
 // --stream: server streaming, 100 messages of 64 KiB per call unless told otherwise.

@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
 import { startOidcProvider } from "../../gateway/test/support/oidc-provider.ts";
 import {
   type Child,
@@ -28,6 +29,7 @@ import {
   tlsListen,
   writeGatewayConfig,
 } from "./fixtures.ts";
+import { measureFootprint } from "./footprint.ts";
 import type { LoadResult, LoadSpec } from "./load-generator.ts";
 import { measureIdleStreams, measureSlowReader } from "./memory-scenarios.ts";
 import { ensureNghttpx, startNghttpx } from "./nghttpx.ts";
@@ -48,8 +50,8 @@ const { values } = parseArgs({
 });
 if (values.upstream !== "node" && values.upstream !== "go")
   throw new Error(`--upstream: node or go, not "${values.upstream}"`);
-// --only unary,streaming,workers,memory: run just those sections.
-const SECTIONS = ["unary", "streaming", "workers", "memory"];
+// --only unary,streaming,workers,memory,footprint: run just those sections.
+const SECTIONS = ["unary", "streaming", "workers", "memory", "footprint"];
 const only = values.only?.split(",") ?? SECTIONS;
 for (const s of only)
   if (!SECTIONS.includes(s))
@@ -309,6 +311,29 @@ if (only.includes("memory")) {
   ].join("\n");
   process.stdout.write(`${memory}\n`);
   report.push(memory);
+}
+
+if (only.includes("footprint")) {
+  // As shipped, then with buffer reclaim turned on (opt-in; its forced GCs
+  // want V8's memory reducer off, GATEWAY_NODE_FLAGS' documented pairing).
+  for (const optIn of [false, true]) {
+    const footprint = await measureFootprint({
+      dir: out,
+      upstreamUrl,
+      pki,
+      seconds,
+      concurrency,
+      ...(optIn
+        ? {
+            config: { memory: { reclaimAfterBytes: 4 * 2 ** 20 } },
+            env: { GATEWAY_NODE_FLAGS: [...GATEWAY_NODE_FLAGS, "--no-memory-reducer"].join(" ") },
+            label: "memory.reclaimAfterBytes: 4194304, GATEWAY_NODE_FLAGS + --no-memory-reducer",
+          }
+        : {}),
+    });
+    process.stdout.write(`${footprint}\n`);
+    report.push(footprint);
+  }
 }
 
 const header = `Run: ${new Date().toISOString()} · ${seconds} s × ${rounds} rounds per target · concurrency ${concurrency} · ${values.upstream === "go" ? "grpc-go" : "Node"} upstream\n`;

@@ -6,31 +6,14 @@
  * when the gateway is the bottleneck, not a clean per-core scaling line.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { connect } from "node:net";
 import type { DevPki } from "@grpc-edge/example-upstream";
 import { GATEWAY_NODE_FLAGS } from "../../gateway/src/ops/node-flags.ts";
-import { freePort } from "./children.ts";
-import { ECHO, echo100, writeGatewayConfig } from "./fixtures.ts";
+import { freePort, waitForPort } from "./children.ts";
+import { echoOverHttp1, writeGatewayConfig } from "./fixtures.ts";
 import { treeCpuMs, treeRssBytes } from "./proc-stats.ts";
 import { runWrk } from "./wrk.ts";
 
 const cli = new URL("../../gateway/bin/grpc-edge-gateway.js", import.meta.url).pathname;
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`gateway did not listen on ${port}`);
-}
 
 export interface WorkersRow {
   readonly workers: number;
@@ -72,17 +55,8 @@ export async function measureWorkers(options: {
       number,
       { calls: number; seconds: number; cpu: number; errors: number }
     >();
-    const spec = (port: number, seconds: number) => ({
-      protocol: "h1" as const,
-      url: `http://127.0.0.1:${port}`,
-      path: ECHO,
-      contentType: "application/grpc-web+proto",
-      body: echo100.toString("base64"),
-      textResponse: false,
-      nativeGrpc: false,
-      concurrency: options.concurrency,
-      seconds,
-    });
+    const spec = (port: number, seconds: number) =>
+      echoOverHttp1(port, options.concurrency, seconds);
     for (const s of started) await runWrk(spec(s.port, 2)); // warm up every worker
     for (let round = 0; round < options.rounds; round++) {
       for (const s of started) {

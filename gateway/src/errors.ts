@@ -81,6 +81,10 @@ export const reasons = {
     Code.UNKNOWN,
     "The upstream answered with a non-gRPC HTTP response; the code follows the gRPC HTTP status mapping.",
   ),
+  upstream_ping_timeout: reason(
+    Code.UNAVAILABLE,
+    "The connection to the upstream stopped answering HTTP/2 PINGs within upstreams[].pingTimeoutMs (dropped by a load balancer or NAT, or the upstream is stuck). The gateway closed it; new calls use a new connection. Retry.",
+  ),
   upstream_compressed: reason(
     Code.INTERNAL,
     "The upstream sent a compressed message that the browser did not accept. Disable compression for this client.",

@@ -10,7 +10,7 @@ import { ConfigError } from "./config/config-error.ts";
 import { doctorCommand } from "./doctor/command.ts";
 import { createGateway } from "./gateway.ts";
 import { EX_CONFIG, isClusterPrimary, isClusterWorker, runPrimary } from "./ops/cluster.ts";
-import { missingNodeFlags } from "./ops/node-flags.ts";
+import { missingNodeFlags, nodeFlags } from "./ops/node-flags.ts";
 
 const USAGE = `Usage: grpc-edge-gateway --config <file.yaml>
        grpc-edge-gateway doctor --config <file.yaml> [options]   (doctor --help)
@@ -68,16 +68,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   return serve(config);
 }
 
-/** `node gateway/bin/…` skips the bin's shebang and with it the gateway's V8 flags: say so once. */
+/**
+ * The bin restarts node with the gateway's flags; one that this Node
+ * rejects (or all, where node cannot restart itself) is left out: say so
+ * once, and go on without it.
+ */
 function warnOfMissingFlags(config: GatewayConfig, env: NodeJS.ProcessEnv): void {
-  const missing = missingNodeFlags(process.execArgv, env.NODE_OPTIONS);
+  const missing = missingNodeFlags(nodeFlags(env), process.execArgv, env.NODE_OPTIONS);
   if (missing.length === 0) return;
-  // This process's own command line with the missing flags put in (argv
-  // holds the bin and its options, e.g. the config path: no secrets).
-  const command = ["node", ...process.execArgv, ...missing, ...process.argv.slice(1)].join(" ");
   pino({ level: config.log.level }).warn(
-    { missing, command },
-    "node was started without the gateway's flags (64 KiB streaming costs up to ~1.7x the CPU): run the bin itself (npx grpc-edge-gateway), or start node as `command` shows (NODE_OPTIONS does not accept every one of them)",
+    { missing, node: process.version },
+    "node runs without some of the gateway's flags (this Node rejects them, or cannot restart itself with them); the gateway works without them, at some CPU and memory cost per stream (GATEWAY_NODE_FLAGS sets the list)",
   );
 }
 

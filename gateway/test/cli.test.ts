@@ -18,9 +18,8 @@ const dir = mkdtempSync(join(tmpdir(), "gw-cli-"));
 const children: ChildProcess[] = [];
 
 /**
- * Runs the CLI as npx does: the bin itself, so its shebang starts Node (this
- * test's Node, first on PATH) with the gateway's flags; `viaNode` runs
- * `node <bin>` instead, which skips the shebang.
+ * Runs the CLI as npx does: the bin itself, whose shebang starts this test's
+ * Node (first on PATH); `viaNode` runs `node <bin>` as the container does.
  */
 function run(
   args: string[],
@@ -82,7 +81,8 @@ function childrenOf(pid: number): number[] {
   return pids;
 }
 
-const NO_FLAGS_WARNING = /started without the gateway's flags/;
+const NO_FLAGS_WARNING = /node runs without some of the gateway's flags/;
+const ECHO = "/demo.notes.v1.NotesService/Echo";
 
 describe("grpc-edge-gateway CLI", () => {
   let upstream: RawUpstream;
@@ -152,21 +152,38 @@ describe("grpc-edge-gateway CLI", () => {
     assert.equal(await exited, 0);
   });
 
-  it("warns when `node <bin>` skips the shebang's flags, which the image passes itself", async () => {
+  it("`node <bin>` (as the container runs it) restarts node with the gateway's flags, in the same process", async () => {
     const { child, exited, output } = run(["--config", configFile], {}, true);
-    await waitForOutput(output, /gateway listening/);
-    assert.match(output(), NO_FLAGS_WARNING);
-    assert.match(output(), new RegExp(GATEWAY_NODE_FLAGS.join(".*")));
+    const [, url] = await waitForOutput(output, /"url":"(http:\/\/[^"]+)"/);
+    // process.execve: the same pid, no wrapper process left behind.
+    const argv = commandLine(child.pid as number);
+    for (const flag of GATEWAY_NODE_FLAGS) assert.ok(argv.includes(flag), argv.join(" "));
+    assert.deepEqual(childrenOf(child.pid as number), []);
+    assert.doesNotMatch(output(), NO_FLAGS_WARNING);
+    const res = await postGrpcWeb(url as string, ECHO, grpcFrame(new Uint8Array(0)));
+    assert.equal(res.status, 200);
     child.kill("SIGTERM");
     assert.equal(await exited, 0);
-    // The container's ENTRYPOINT runs node with the same flags, before the bin.
+    // The image starts node on the bin, which applies the one list itself.
     const dockerfile = readFileSync(new URL("../Dockerfile", import.meta.url), "utf8");
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1] ?? "[]");
-    assert.deepEqual(entrypoint, [
-      "node",
-      ...GATEWAY_NODE_FLAGS,
-      "gateway/bin/grpc-edge-gateway.js",
-    ]);
+    assert.deepEqual(entrypoint, ["node", "gateway/bin/grpc-edge-gateway.js"]);
+  });
+
+  it("starts without a flag this Node rejects, and says so once", async () => {
+    const { child, exited, output } = run(["--config", configFile], {
+      GATEWAY_NODE_FLAGS: "--max-semi-space-size=8 --no-such-v8-flag",
+    });
+    const [, url] = await waitForOutput(output, /"url":"(http:\/\/[^"]+)"/);
+    const argv = commandLine(child.pid as number);
+    assert.ok(argv.includes("--max-semi-space-size=8"), argv.join(" "));
+    assert.ok(!argv.includes("--no-such-v8-flag"), argv.join(" "));
+    assert.equal(output().match(new RegExp(NO_FLAGS_WARNING, "g"))?.length, 1, output());
+    assert.match(output(), /"missing":\["--no-such-v8-flag"\]/);
+    const res = await postGrpcWeb(url as string, ECHO, grpcFrame(new Uint8Array(0)));
+    assert.equal(res.status, 200);
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0);
   });
 
   it("runs `workers: 2` and sums /metrics over the cluster", async () => {
@@ -175,7 +192,7 @@ describe("grpc-edge-gateway CLI", () => {
     await waitForOutput(output, /gateway listening[\s\S]*gateway listening/);
     const urls = [...output().matchAll(/"url":"(http:\/\/[^"]+)"/g)].map((m) => m[1]);
     assert.equal(new Set(urls).size, 1, urls.join(" "));
-    // The shebang gave Node the gateway's flags, and both workers inherited them.
+    // The bin restarted node with the gateway's flags, and both workers inherited them.
     const workers = childrenOf(child.pid as number);
     assert.equal(workers.length, 2);
     for (const pid of [child.pid as number, ...workers]) {

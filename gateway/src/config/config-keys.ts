@@ -25,10 +25,19 @@ export const configKeys: KeyNode = {
       address: "leaf",
       services: "leaf",
       maxStreamsPerSession: "leaf",
+      pingIntervalMs: "leaf",
+      pingTimeoutMs: "leaf",
+      idleConnectionTimeoutMs: "leaf",
       tls: { caFile: "leaf", certFile: "leaf", keyFile: "leaf", serverName: "leaf" },
     },
   ],
-  limits: { maxMessageBytes: "leaf", maxTimeoutMs: "leaf", drainTimeoutMs: "leaf" },
+  limits: {
+    maxMessageBytes: "leaf",
+    maxTimeoutMs: "leaf",
+    drainTimeoutMs: "leaf",
+    discardBodyMaxBytes: "leaf",
+    discardBodyTimeoutMs: "leaf",
+  },
   log: { level: "leaf" },
   admin: { host: "leaf", port: "leaf" },
   reload: { intervalMs: "leaf" },
@@ -90,14 +99,17 @@ export function envNameToPath(name: string, node: KeyNode = configKeys): Path | 
   return walk(name.split("_"), node);
 }
 
+/** The CLI's own variables: the config file's path and the Node flags (ops/node-flags.ts). */
+const CLI_VARIABLES: ReadonlySet<string> = new Set(["GATEWAY_CONFIG", "GATEWAY_NODE_FLAGS"]);
+
 /**
  * Applies GATEWAY_* variables onto the raw config. Values are read as YAML,
- * so `8080`, `true` and `["a", "b"]` keep their types. GATEWAY_CONFIG (the
- * file path) is the CLI's; any other unknown GATEWAY_ name is an error.
+ * so `8080`, `true` and `["a", "b"]` keep their types. GATEWAY_CONFIG and
+ * GATEWAY_NODE_FLAGS are the CLI's; any other unknown GATEWAY_ name is an error.
  */
 export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith("GATEWAY_") || name === "GATEWAY_CONFIG" || value === undefined) continue;
+    if (!name.startsWith("GATEWAY_") || CLI_VARIABLES.has(name) || value === undefined) continue;
     const path = envNameToPath(name.slice("GATEWAY_".length));
     if (path === undefined) {
       throw new ConfigError(

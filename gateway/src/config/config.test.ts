@@ -66,9 +66,14 @@ describe("loadConfig", () => {
     assert.equal(c.listen.port, 8080);
     assert.equal(c.limits.maxMessageBytes, 4194304);
     assert.equal(c.limits.maxTimeoutMs, 300000);
+    assert.equal(c.limits.discardBodyMaxBytes, 16 * 1024 * 1024);
+    assert.equal(c.limits.discardBodyTimeoutMs, 10_000);
     assert.equal(c.cors.maxAgeSeconds, 600);
-    assert.equal(c.memory.reclaimAfterBytes, 4194304);
+    assert.equal(c.memory.reclaimAfterBytes, 0);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
+    assert.equal(c.upstreams[0]?.pingIntervalMs, 300_000);
+    assert.equal(c.upstreams[0]?.pingTimeoutMs, 15_000);
+    assert.equal(c.upstreams[0]?.idleConnectionTimeoutMs, 900_000);
   });
 
   it("lets GATEWAY_<KEY_PATH> override any key, typed as YAML", () => {
@@ -77,9 +82,9 @@ describe("loadConfig", () => {
       GATEWAY_LIMITS_MAX_MESSAGE_BYTES: "1024",
       GATEWAY_CORS_ALLOWED_ORIGINS: '["http://localhost:5173"]',
       GATEWAY_UPSTREAMS_0_ADDRESS: "https://127.0.0.1:9444",
-      GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "0",
+      GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "4194304",
     });
-    assert.equal(c.memory.reclaimAfterBytes, 0);
+    assert.equal(c.memory.reclaimAfterBytes, 4194304);
     assert.equal(c.listen.port, 9090);
     assert.equal(c.limits.maxMessageBytes, 1024);
     assert.deepEqual(c.cors.allowedOrigins, ["http://localhost:5173"]);
@@ -103,6 +108,7 @@ describe("loadConfig", () => {
   it("names the key of every mistake", () => {
     rejectsKey(`${minimal}\nlimits: { maxMesageBytes: 10 }`, "limits.maxMesageBytes");
     rejectsKey(`${minimal}\nlimits: { maxMessageBytes: -1 }`, "limits.maxMessageBytes");
+    rejectsKey(`${minimal}\nlimits: { discardBodyTimeoutMs: 1.5 }`, "limits.discardBodyTimeoutMs");
     rejectsKey(`${minimal}\nmemory: { reclaimAfterBytes: -1 }`, "memory.reclaimAfterBytes");
     rejectsKey(`${minimal}\nmemory: { reclaimAfter: 1 }`, "memory.reclaimAfter");
     rejectsKey(
@@ -118,6 +124,9 @@ describe("loadConfig", () => {
       "upstreams[0].address",
     );
     rejectsKey(minimal.replace("ca.crt", "missing.crt"), "upstreams[0].tls.caFile");
+    rejectsKey(`${minimal}\n`, "upstreams[0].pingTimeoutMs", {
+      GATEWAY_UPSTREAMS_0_PING_TIMEOUT_MS: "0",
+    });
     rejectsKey(
       minimal.replace('["demo.notes.v1.NotesService"]', '["demo notes"]'),
       "upstreams[0].services[0]",

@@ -25,6 +25,10 @@ export interface UpstreamConfig {
   readonly address: URL;
   readonly services: readonly string[];
   readonly maxStreamsPerSession: number;
+  /** HTTP/2 keepalive of the sessions to this upstream (upstream/keepalive.ts). */
+  readonly pingIntervalMs: number;
+  readonly pingTimeoutMs: number;
+  readonly idleConnectionTimeoutMs: number;
   readonly tls: {
     readonly caFile: string;
     readonly certFile: string;
@@ -51,12 +55,15 @@ export interface GatewayConfig {
     readonly maxMessageBytes: number;
     readonly maxTimeoutMs: number;
     readonly drainTimeoutMs: number;
+    /** After an early response, the request body still read and dropped (edge/discard-body.ts). */
+    readonly discardBodyMaxBytes: number;
+    readonly discardBodyTimeoutMs: number;
   };
   readonly log: { readonly level: string };
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
-  /** Buffer reclaim (ops/buffer-reclaim.ts): 0 = off. */
+  /** Buffer reclaim (ops/buffer-reclaim.ts), opt-in: 0 = off. */
   readonly memory: { readonly reclaimAfterBytes: number };
   /** A span per call through the globally registered OpenTelemetry SDK. */
   readonly tracing: { readonly openTelemetry: boolean };
@@ -176,6 +183,14 @@ export function validateConfig(
       maxMessageBytes: v.int(limits, "limits.maxMessageBytes", 4 * 1024 * 1024, 1, 2 ** 31 - 1),
       maxTimeoutMs: v.int(limits, "limits.maxTimeoutMs", 300_000, 1, 2 ** 31 - 1),
       drainTimeoutMs: v.int(limits, "limits.drainTimeoutMs", 10_000, 0, 2 ** 31 - 1),
+      discardBodyMaxBytes: v.int(
+        limits,
+        "limits.discardBodyMaxBytes",
+        16 * 1024 * 1024,
+        0,
+        2 ** 31 - 1,
+      ),
+      discardBodyTimeoutMs: v.int(limits, "limits.discardBodyTimeoutMs", 10_000, 0, 2 ** 31 - 1),
     },
     log: {
       level: v.oneOf(v.section(raw, "log"), "log.level", "info", [
@@ -199,10 +214,11 @@ export function validateConfig(
       intervalMs: v.int(v.section(raw, "reload"), "reload.intervalMs", 2000, 100, 3_600_000),
     },
     memory: {
+      // Off unless asked for: it forces GCs through V8's gc extension.
       reclaimAfterBytes: v.int(
         v.section(raw, "memory"),
         "memory.reclaimAfterBytes",
-        4 * 1024 * 1024,
+        0,
         0,
         2 ** 31 - 1,
       ),
@@ -392,6 +408,17 @@ class Reader {
       address,
       services,
       maxStreamsPerSession: this.int(u, `${key}.maxStreamsPerSession`, 1000, 1, 2 ** 31 - 1),
+      // gRPC servers refuse PINGs more often than every 5 minutes by default
+      // (grpc-go and grpc-java: GOAWAY too_many_pings), hence the default.
+      pingIntervalMs: this.int(u, `${key}.pingIntervalMs`, 300_000, 0, 2 ** 31 - 1),
+      pingTimeoutMs: this.int(u, `${key}.pingTimeoutMs`, 15_000, 1, 2 ** 31 - 1),
+      idleConnectionTimeoutMs: this.int(
+        u,
+        `${key}.idleConnectionTimeoutMs`,
+        900_000,
+        0,
+        2 ** 31 - 1,
+      ),
       tls: {
         caFile: this.file(tls, `${key}.tls.caFile`),
         certFile: this.file(tls, `${key}.tls.certFile`),

@@ -51,6 +51,11 @@ async function checkUpstream(upstream: UpstreamConfig, timeoutMs: number): Promi
         serverName: upstream.tls.serverName,
       },
       maxStreamsPerSession: 1,
+      keepalive: {
+        pingIntervalMs: upstream.pingIntervalMs,
+        pingTimeoutMs: upstream.pingTimeoutMs,
+        idleConnectionTimeoutMs: upstream.idleConnectionTimeoutMs,
+      },
       log: pino({ level: "silent" }),
     });
     try {

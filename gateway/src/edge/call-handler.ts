@@ -36,6 +36,7 @@ import { parseMethodPath, type Router } from "../routing/router.ts";
 import { buildUpstreamHeaders } from "../upstream/header-rewrite.ts";
 import type { UpstreamPool } from "../upstream/pool.ts";
 import { type RelayHandle, type RelayOutcome, relay } from "../upstream/relay.ts";
+import { discardBody } from "./discard-body.ts";
 import { rejectMediaType } from "./media-type.ts";
 import { type RawResponse, WebResponse } from "./web-response.ts";
 
@@ -71,6 +72,8 @@ type RawRequest = IncomingMessage | Http2ServerRequest;
 const UNKNOWN_ROUTE = Object.freeze({ service: "unknown", method: "unknown" });
 
 interface CallState {
+  readonly request: FastifyRequest;
+  readonly reply: FastifyReply;
   readonly requestId: string;
   readonly started: number;
   path: string;
@@ -80,7 +83,9 @@ interface CallState {
   span: CallSpan | undefined;
 }
 
-const newCall = (request: FastifyRequest): CallState => ({
+const newCall = (request: FastifyRequest, reply: FastifyReply): CallState => ({
+  request,
+  reply,
   requestId: request.id,
   started: performance.now(),
   path: request.url,
@@ -92,6 +97,10 @@ const newCall = (request: FastifyRequest): CallState => ({
 
 export function createCallHandler(options: CallHandlerOptions): CallHandler {
   const { limits, router, auth, metrics, tracer, log } = options;
+  const discardLimits = {
+    maxBytes: limits.discardBodyMaxBytes,
+    timeoutMs: limits.discardBodyTimeoutMs,
+  };
   const inFlight = new Set<RelayHandle>();
   let draining = false;
   let drainTimer: NodeJS.Timeout | undefined;
@@ -133,14 +142,16 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
       bytesIn: outcome.bytesIn,
       bytesOut: response.bytesOut,
     });
+    // The response may end before the upload does (an early error, an
+    // upstream that answered first): the browser must still read it.
+    discardBody(call.request.raw as RawRequest, call.reply.raw as RawResponse, discardLimits);
     if (draining) response.onFinished(() => onDrainedCall?.());
   };
 
-  /** Ends a call that never reached the relay; its body is not read. */
-  const fail = (call: CallState, response: WebResponse, body: Readable, err: unknown) => {
+  /** Ends a call that never reached the relay (its body is discarded in finish). */
+  const fail = (call: CallState, response: WebResponse, err: unknown) => {
     const error = toGatewayError(err);
     response.fail(error);
-    body.resume(); // let the connection go on
     finish(call, response, { bytesIn: 0, error, clientCancelled: false });
   };
 
@@ -151,12 +162,12 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
     // a POST without a body reaches here without one).
     const protocol = parseWebContentType(headers["content-type"]);
     if (protocol === undefined) {
-      rejectMediaType(request, reply, log);
+      rejectMediaType(request, reply, log, discardLimits);
       return;
     }
     const body = (request.body ?? raw) as Readable;
     const response = webResponse(request, reply, protocol);
-    const call = newCall(request);
+    const call = newCall(request, reply);
     try {
       if (draining) throw new GatewayError("shutting_down", "the gateway is shutting down");
       // 3 route
@@ -219,14 +230,14 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
             try {
               start(id);
             } catch (err) {
-              fail(call, response, body, err);
+              fail(call, response, err);
             }
           },
-          (err: unknown) => fail(call, response, body, err),
+          (err: unknown) => fail(call, response, err),
         );
       } else start(identity);
     } catch (err) {
-      fail(call, response, body, err);
+      fail(call, response, err);
     }
   }
 
@@ -234,10 +245,10 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
     reply.hijack();
     const protocol = parseWebContentType(request.headers["content-type"]);
     if (err.reason === "unsupported_media_type" || protocol === undefined) {
-      rejectMediaType(request, reply, log);
+      rejectMediaType(request, reply, log, discardLimits);
       return;
     }
-    const call = newCall(request);
+    const call = newCall(request, reply);
     try {
       const method = parseMethodPath(call.path);
       call.path = method.path;
@@ -246,7 +257,7 @@ export function createCallHandler(options: CallHandlerOptions): CallHandler {
     } catch {
       // Not a routable method: counted under "unknown".
     }
-    fail(call, webResponse(request, reply, protocol), request.raw, err);
+    fail(call, webResponse(request, reply, protocol), err);
   }
 
   const abortAll = () => {

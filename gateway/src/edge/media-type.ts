@@ -6,12 +6,14 @@
 import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import { GatewayError } from "../errors.ts";
+import { type DiscardLimits, discardBody } from "./discard-body.ts";
 
-/** Writes the 415 on the hijacked reply; the body is not read. */
+/** Writes the 415 on the hijacked reply; the body is discarded (edge/discard-body.ts). */
 export function rejectMediaType(
   request: FastifyRequest,
   reply: FastifyReply,
   log: FastifyBaseLogger,
+  discard: DiscardLimits,
 ): void {
   const contentType = request.headers["content-type"];
   const err = new GatewayError(
@@ -27,7 +29,7 @@ export function rejectMediaType(
     "grpc-edge-reason": err.reason,
   });
   reply.raw.end(`${err.grpcMessage}\n`);
-  request.raw.resume();
+  discardBody(request.raw, reply.raw, discard);
   log.info(
     { reqId: request.id, path: request.url, contentType, reason: err.reason, httpStatus: 415 },
     "call rejected: not gRPC-Web",

@@ -1,20 +1,22 @@
 /**
- * Buffer reclaim: a young-generation GC when socket buffers pile up.
+ * Buffer reclaim, opt-in (memory.reclaimAfterBytes > 0; off by default): a
+ * forced young-generation GC when socket buffers pile up.
  *
- * Node hands each TLS read from an upstream to JavaScript in a fresh 16 KiB
- * buffer that only a GC frees. Streaming to a slow reader makes little other
- * garbage, so V8's own scavenges come seconds apart while those buffers pile
- * up, and the C allocator keeps the memory it grew for them.
+ * Node hands each TLS read from an upstream to JavaScript in a fresh buffer
+ * that only a GC frees. Streaming to a slow reader makes little other
+ * garbage, so V8's own scavenges can come seconds apart while those buffers
+ * pile up, and the C allocator keeps the memory it grew for them.
  *
- * So every 250 ms the gateway reads `process.memoryUsage().arrayBuffers`;
+ * When on, every 250 ms the gateway reads `process.memoryUsage().arrayBuffers`;
  * when it stands `memory.reclaimAfterBytes` above its lowest reading since
- * the last GC asked for, it asks V8 for one minor GC. A scavenge V8 ran by
- * itself lowers the reading and restarts the count, so under unary load it
- * does not fire. Figures: bench/RESULTS.md (slow reader).
+ * the last GC asked for, it forces one minor GC. A scavenge V8 ran by itself
+ * lowers the reading and restarts the count, so under unary load it does not
+ * fire. What it buys and costs: bench/RESULTS.md (slow reader).
  *
- * The GC is V8's `gc` extension in a context of its own (`--expose-gc` set at
- * run time); this process's global scope is left alone. Such a GC also wakes
- * V8's memory reducer, hence `--no-memory-reducer` (node-flags.ts).
+ * The GC is forced through V8's `gc` extension, turned on at run time with
+ * `v8.setFlagsFromString('--expose-gc')`, which Node documents as unsafe
+ * after start-up; it runs in a context of its own, so this process's global
+ * scope is left alone. That is why it is off unless an operator asks for it.
  */
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

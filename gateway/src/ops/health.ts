@@ -3,6 +3,8 @@
  * grpc.health.v1.Health/Check with SERVING over mTLS). Readiness results are
  * cached for a moment so that load-balancer probes do not load upstreams.
  */
+
+import type { ClientHttp2Stream } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   HealthCheckRequestSchema,
@@ -67,13 +69,12 @@ export async function checkUpstream(
 }
 
 /** Calls grpc.health.v1.Health/Check (all services) through the pool; never throws. */
-export function probeHealth(pool: UpstreamPool, timeoutMs: number): Promise<HealthProbe> {
+export async function probeHealth(pool: UpstreamPool, timeoutMs: number): Promise<HealthProbe> {
   const upstream = pool.name;
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let status: string | undefined;
-    let message = "";
-    const stream = pool.request({
+  let stream: ClientHttp2Stream;
+  try {
+    // A promise while the pool verifies a quiet session (at most its PING timeout).
+    stream = await pool.request({
       ":method": "POST",
       ":scheme": "https",
       ":authority": pool.authority,
@@ -82,6 +83,13 @@ export function probeHealth(pool: UpstreamPool, timeoutMs: number): Promise<Heal
       te: "trailers",
       "grpc-timeout": `${timeoutMs}m`,
     });
+  } catch (err) {
+    return { kind: "failed", error: errorFromUpstreamFailure(err, upstream) };
+  }
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let status: string | undefined;
+    let message = "";
     const timer = setTimeout(() => stream.close(), timeoutMs);
     const done = (result: HealthProbe) => {
       clearTimeout(timer);

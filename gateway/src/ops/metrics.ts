@@ -213,6 +213,19 @@ export function createMetrics(pools: readonly UpstreamPool[]): GatewayMetrics {
     },
   });
 
+  new Counter({
+    name: "grpc_edge_upstream_sessions_closed_total",
+    help: "HTTP/2 sessions to each upstream closed since start, by reason (goaway, ping_timeout, idle, closed, credentials_reloaded, shutdown)",
+    labelNames: ["upstream", "reason"] as const,
+    registers: [own],
+    collect() {
+      this.reset();
+      for (const pool of pools)
+        for (const [reason, n] of pool.closedSessions())
+          this.inc({ upstream: pool.name, reason }, n);
+    },
+  });
+
   // What /metrics serves: the gateway's metrics, then the process's.
   const registry = Registry.merge([own, processMetrics()]);
 

@@ -52,13 +52,20 @@ export function relay(options: RelayOptions): RelayHandle {
   let done = false;
   let trailers: IncomingHttpHeaders | undefined;
   let timer: NodeJS.Timeout | undefined;
+  /** The upstream stream, once the pool has opened it (it may first verify a session). */
+  let stream: ClientHttp2Stream | undefined;
+  let onRequestData: ((chunk: Buffer) => void) | undefined;
 
   const finish = () => {
     if (done) return;
     done = true;
     if (timer !== undefined) clearTimeout(timer);
-    body.off("data", onRequestData);
+    if (onRequestData !== undefined) body.off("data", onRequestData);
     options.onFinish({ bytesIn, error: failure, clientCancelled });
+  };
+
+  const cancelUpstream = () => {
+    if (stream !== undefined && !stream.closed) stream.close(constants.NGHTTP2_CANCEL);
   };
 
   /** Ends the browser response with err and cancels the upstream stream. */
@@ -66,13 +73,21 @@ export function relay(options: RelayOptions): RelayHandle {
     if (done) return;
     failure = err;
     response.fail(err);
-    if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    cancelUpstream();
     finish();
   };
 
-  let stream: ClientHttp2Stream;
+  /** No stream could be opened: the call ends with the upstream's failure. */
+  const unavailable = (err: unknown) => {
+    if (done) return;
+    failure = errorFromUpstreamFailure(err, upstreamName);
+    response.fail(failure);
+    finish();
+  };
+
+  let opened: ClientHttp2Stream | Promise<ClientHttp2Stream>;
   try {
-    stream = options.pool.request(options.headers);
+    opened = options.pool.request(options.headers);
   } catch (err) {
     failure = errorFromUpstreamFailure(err, upstreamName);
     response.fail(failure);
@@ -87,142 +102,151 @@ export function relay(options: RelayOptions): RelayHandle {
       ms,
     );
   }
-
-  // Browser → upstream.
-  const decoder = options.textRequest ? new Base64Decoder() : undefined;
-  const requestFrames = new FrameScanner({
-    maxMessageBytes,
-    direction: "request",
-    allowCompressed: true,
-    allowTrailer: false,
-  });
-  function onRequestData(chunk: Buffer) {
-    bytesIn += chunk.length;
-    try {
-      const data = decoder === undefined ? chunk : decoder.push(chunk);
-      requestFrames.push(data);
-      if (!stream.write(data)) {
-        // Listen for drain only while paused: most calls never need it.
-        body.pause();
-        stream.once("drain", resumeRequest);
-      }
-    } catch (err) {
-      abort(toGatewayError(err));
-    }
-  }
-  function resumeRequest() {
-    body.resume();
-  }
-  body.on("data", onRequestData);
-  body.once("end", () => {
-    if (done) return;
-    try {
-      decoder?.end();
-      if (!requestFrames.atBoundary) {
-        throw new GatewayError("malformed_frame", "request body ends inside a frame");
-      }
-      stream.end();
-    } catch (err) {
-      abort(toGatewayError(err));
-    }
-  });
   // The browser went away: cancel upstream at once (checklist item 15).
   response.onClose(() => {
     if (done || response.finished) return;
     clientCancelled = true;
-    if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    cancelUpstream();
     finish();
   });
 
-  // Upstream → browser.
-  const responseFrames = new FrameScanner({
-    maxMessageBytes,
-    direction: "response",
-    allowCompressed: false,
-    allowTrailer: false,
-  });
-  stream.on("response", (headers, flags) => {
-    if (done) return;
-    const status = Number(headers[":status"]);
-    if (status !== 200 || !isGrpcContentType(headers["content-type"])) {
-      const what = `HTTP ${status} (${String(headers["content-type"] ?? "no content-type")})`;
-      const code = status === 200 ? undefined : codeFromHttpStatus(status);
-      abort(
-        new GatewayError(
-          "upstream_http_status",
-          `${upstreamName} answered ${what}, not gRPC`,
-          code === undefined ? {} : { code },
-        ),
-      );
-      return;
-    }
-    if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
-      // Trailers-only reply: status and metadata stay in the headers (item 6).
-      trailers = headers;
-    } else {
-      response.sendHeaders(filterResponseHeaders(headers));
-    }
-    // Read the body only now: Node emits 'response' on the next tick, but a
-    // DATA frame that came in the same socket read would be emitted at once,
-    // before the headers were handled (seen under load: ERR_HTTP_HEADERS_SENT).
-    stream.on("data", onResponseData);
-  });
-  function onResponseData(chunk: Buffer): void {
-    if (done) return;
-    try {
-      responseFrames.push(chunk);
-    } catch (err) {
-      abort(toGatewayError(err));
-      return;
-    }
-    if (!response.write(chunk)) {
-      stream.pause();
-      response.onceDrained(resumeStream);
-    }
-  }
-  function resumeStream() {
-    stream.resume();
-  }
-  stream.on("trailers", (received) => {
-    trailers = received;
-  });
-  // 'end' comes after every buffered 'data', so the trailer frame is last.
-  stream.on("end", () => {
-    // Without trailers, 'close' decides: an RST_STREAM also ends the readable side.
-    if (done || trailers === undefined) return;
-    if (trailers["grpc-status"] === undefined) {
-      abort(
-        new GatewayError(
-          "upstream_missing_status",
-          `${upstreamName} ended the stream without grpc-status`,
-        ),
-      );
-      return;
-    }
-    if (!responseFrames.atBoundary) {
-      abort(new GatewayError("upstream_reset", `${upstreamName} ended the stream inside a frame`));
-      return;
-    }
-    response.end(filterResponseHeaders(trailers));
-    finish();
-  });
-  let streamError: unknown;
-  stream.on("error", (err) => {
-    streamError = err;
-  });
-  stream.on("close", () => {
-    if (done) return;
-    const err =
-      streamError !== undefined
-        ? errorFromUpstreamFailure(streamError, upstreamName)
-        : stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR
-          ? errorFromRstCode(stream.rstCode, upstreamName)
-          : new GatewayError(
-              "upstream_missing_status",
-              `${upstreamName} closed the stream without grpc-status`,
-            );
-    abort(err);
-  });
-
+  if (opened instanceof Promise) {
+    opened.then((s) => (done ? s.close(constants.NGHTTP2_CANCEL) : attach(s)), unavailable);
+  } else attach(opened);
   return { abort };
+
+  /** Wires the browser's body and the upstream stream to each other. */
+  function attach(upstream: ClientHttp2Stream): void {
+    stream = upstream;
+    // Browser → upstream.
+    const decoder = options.textRequest ? new Base64Decoder() : undefined;
+    const requestFrames = new FrameScanner({
+      maxMessageBytes,
+      direction: "request",
+      allowCompressed: true,
+      allowTrailer: false,
+    });
+    const resumeRequest = () => body.resume();
+    onRequestData = (chunk: Buffer) => {
+      bytesIn += chunk.length;
+      try {
+        const data = decoder === undefined ? chunk : decoder.push(chunk);
+        requestFrames.push(data);
+        if (!upstream.write(data)) {
+          // Listen for drain only while paused: most calls never need it.
+          body.pause();
+          upstream.once("drain", resumeRequest);
+        }
+      } catch (err) {
+        abort(toGatewayError(err));
+      }
+    };
+    body.on("data", onRequestData);
+    body.once("end", () => {
+      if (done) return;
+      try {
+        decoder?.end();
+        if (!requestFrames.atBoundary) {
+          throw new GatewayError("malformed_frame", "request body ends inside a frame");
+        }
+        upstream.end();
+      } catch (err) {
+        abort(toGatewayError(err));
+      }
+    });
+
+    // Upstream → browser.
+    const responseFrames = new FrameScanner({
+      maxMessageBytes,
+      direction: "response",
+      allowCompressed: false,
+      allowTrailer: false,
+    });
+    const resumeStream = () => upstream.resume();
+    const onResponseData = (chunk: Buffer): void => {
+      if (done) return;
+      try {
+        responseFrames.push(chunk);
+      } catch (err) {
+        abort(toGatewayError(err));
+        return;
+      }
+      if (!response.write(chunk)) {
+        upstream.pause();
+        response.onceDrained(resumeStream);
+      }
+    };
+    upstream.on("response", (headers, flags) => {
+      if (done) return;
+      const status = Number(headers[":status"]);
+      if (status !== 200 || !isGrpcContentType(headers["content-type"])) {
+        const what = `HTTP ${status} (${String(headers["content-type"] ?? "no content-type")})`;
+        const code = status === 200 ? undefined : codeFromHttpStatus(status);
+        abort(
+          new GatewayError(
+            "upstream_http_status",
+            `${upstreamName} answered ${what}, not gRPC`,
+            code === undefined ? {} : { code },
+          ),
+        );
+        return;
+      }
+      if ((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
+        // Trailers-only reply: status and metadata stay in the headers (item 6).
+        trailers = headers;
+      } else {
+        response.sendHeaders(filterResponseHeaders(headers));
+      }
+      // Read the body only now: Node emits 'response' on the next tick, but a
+      // DATA frame that came in the same socket read would be emitted at once,
+      // before the headers were handled (seen under load: ERR_HTTP_HEADERS_SENT).
+      upstream.on("data", onResponseData);
+    });
+    upstream.on("trailers", (received) => {
+      trailers = received;
+    });
+    // 'end' comes after every buffered 'data', so the trailer frame is last.
+    upstream.on("end", () => {
+      // Without trailers, 'close' decides: an RST_STREAM also ends the readable side.
+      if (done || trailers === undefined) return;
+      if (trailers["grpc-status"] === undefined) {
+        abort(
+          new GatewayError(
+            "upstream_missing_status",
+            `${upstreamName} ended the stream without grpc-status`,
+          ),
+        );
+        return;
+      }
+      if (!responseFrames.atBoundary) {
+        abort(
+          new GatewayError("upstream_reset", `${upstreamName} ended the stream inside a frame`),
+        );
+        return;
+      }
+      response.end(filterResponseHeaders(trailers));
+      // The upstream answered before the upload ended: the call is over, so
+      // the stream is reset with NO_ERROR (as grpc-go's client does) and the
+      // rest of the browser's body is discarded (edge/discard-body.ts).
+      if (!body.readableEnded && !upstream.closed) upstream.close(constants.NGHTTP2_NO_ERROR);
+      finish();
+    });
+    let streamError: unknown;
+    upstream.on("error", (err) => {
+      streamError = err;
+    });
+    upstream.on("close", () => {
+      if (done) return;
+      const err =
+        streamError !== undefined
+          ? errorFromUpstreamFailure(streamError, upstreamName)
+          : upstream.rstCode !== undefined && upstream.rstCode !== constants.NGHTTP2_NO_ERROR
+            ? errorFromRstCode(upstream.rstCode, upstreamName)
+            : new GatewayError(
+                "upstream_missing_status",
+                `${upstreamName} closed the stream without grpc-status`,
+              );
+      abort(err);
+    });
+  }
 }

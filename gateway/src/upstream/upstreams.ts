@@ -24,6 +24,11 @@ export function createUpstreams(config: GatewayConfig, log: Logger): Upstreams {
       address: upstream.address,
       tls: readUpstreamTls(upstream.tls, upstream.tls.serverName),
       maxStreamsPerSession: upstream.maxStreamsPerSession,
+      keepalive: {
+        pingIntervalMs: upstream.pingIntervalMs,
+        pingTimeoutMs: upstream.pingTimeoutMs,
+        idleConnectionTimeoutMs: upstream.idleConnectionTimeoutMs,
+      },
       log,
     });
     const files = [upstream.tls.caFile, upstream.tls.certFile, upstream.tls.keyFile];
