@@ -4,10 +4,12 @@
  * Closed by default: while Redis cannot be reached (not connected, or no
  * answer within timeoutMs) a proof cannot be checked for reuse, so DPoP calls
  * fail with 14 replay_store_unavailable; calls without DPoP are unaffected.
+ *
+ * The client is loaded when a gateway uses a Redis replay store, not by
+ * every gateway: the module alone holds tens of MiB.
  */
-
 import type { Logger } from "pino";
-import { createClient } from "redis";
+import type { RedisClientType } from "redis";
 import { GatewayError } from "../errors.ts";
 import type { ReplayStore } from "./replay-store.ts";
 
@@ -23,9 +25,13 @@ const unavailable = (why: string, cause?: unknown) =>
     ...(cause === undefined ? {} : { cause }),
   });
 
-export function createRedisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
-  const timeoutMs = options.timeoutMs ?? 1000;
-  const client = createClient({
+/** Connects in the background; commands fail fast while disconnected. */
+async function connect(
+  options: RedisReplayStoreOptions,
+  timeoutMs: number,
+): Promise<RedisClientType> {
+  const { createClient } = await import("redis");
+  const client: RedisClientType = createClient({
     url: options.url,
     // Commands fail at once while disconnected instead of queueing behind a reconnect.
     disableOfflineQueue: true,
@@ -49,9 +55,19 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
     reported = false;
   });
   client.connect().catch(() => undefined);
+  return client;
+}
+
+export function createRedisReplayStore(options: RedisReplayStoreOptions): ReplayStore {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const connecting = connect(options, timeoutMs);
+  connecting.catch(() => undefined);
 
   return {
     async claim(key, ttlMs) {
+      const client = await connecting.catch((err: unknown) => {
+        throw unavailable("the Redis client could not be loaded", err);
+      });
       if (!client.isReady) throw unavailable("not connected");
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -75,7 +91,7 @@ export function createRedisReplayStore(options: RedisReplayStoreOptions): Replay
       }
     },
     async close() {
-      client.destroy();
+      (await connecting.catch(() => undefined))?.destroy();
     },
   };
 }
