@@ -5,5 +5,5 @@ export {
   NOTES,
   startBrowserStack,
 } from "./browser-stack.ts";
-export { CHROMIUM_PATH, launchChromium } from "./chromium.ts";
-export { bundle, type PageServer, servePage } from "./page-server.ts";
+export { launchChromium } from "./chromium.ts";
+export { type PageServer, servePage } from "./page-server.ts";

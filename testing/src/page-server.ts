@@ -15,7 +15,7 @@ export interface PageServer {
 }
 
 /** Bundles `entry` for the browser (workspace packages from their TypeScript sources). */
-export async function bundle(entry: string, define: Record<string, string> = {}): Promise<string> {
+async function bundle(entry: string): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -24,7 +24,6 @@ export async function bundle(entry: string, define: Record<string, string> = {})
     target: "es2022",
     conditions: ["source"],
     write: false,
-    define,
     logLevel: "silent",
   });
   return result.outputFiles[0]?.text ?? "";

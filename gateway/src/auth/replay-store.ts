@@ -16,7 +16,7 @@ export interface ReplayStore {
 }
 
 /** The memory store's bound: past it, new proofs are refused rather than forgetting old ones early. */
-export const MEMORY_REPLAY_ENTRIES = 1_000_000;
+const MEMORY_REPLAY_ENTRIES = 1_000_000;
 
 export function createMemoryReplayStore(
   now: () => number,

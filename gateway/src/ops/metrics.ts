@@ -59,8 +59,8 @@ function processMetrics(): Registry {
     collectDefaultMetrics({
       register: processRegistry,
       gcDurationBuckets: GC_BUCKETS,
-      // Lag sampled every 100 ms: the 10 ms default's timer is a measurable
-      // share of a unary call's CPU (bench/RESULTS.md).
+      // A coarser lag sample: the default's frequent timer costs unary calls
+      // CPU (bench/RESULTS.md, "Node flags and per-call settings").
       eventLoopMonitoringPrecision: 100,
     });
     new Counter({

@@ -7,14 +7,14 @@
  * major in the gateway's `engines`; what each buys is measured in
  * bench/RESULTS.md ("Node flags").
  *
- * - `--max-semi-space-size=8`: a 16 MiB young generation instead of V8's
- *   32 MiB: smaller peaks, and streaming (which makes short-lived garbage
- *   per message) scavenges cheaply.
+ * - `--max-semi-space-size=8`: a young generation half V8's default:
+ *   smaller peaks, and streaming (which makes short-lived garbage per
+ *   message) scavenges cheaply.
  * - `--external-memory-accounted-in-global-limit`: Node's per-read socket
  *   buffers are weighed within the heap limit instead of forcing a full GC
  *   at each fixed 64 MB step of external memory. Node refuses it in
  *   NODE_OPTIONS: it must be on node's command line.
- * - `--initial-old-space-size=64`: room above the ~20 MB live old
+ * - `--initial-old-space-size=64`: room above the gateway's small live old
  *   generation (and, with the flag above, the buffers of streams in flight)
  *   so that one full GC does not lead straight to the next under streaming.
  *

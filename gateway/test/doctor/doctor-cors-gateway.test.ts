@@ -4,13 +4,12 @@
 // cannot trust, the wrong scheme, nothing listening).
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createCertificateAuthority } from "@grpc-edge/example-upstream";
 import { brokenTokens } from "../support/broken-tokens.ts";
 import { startGateway, type TestGateway } from "../support/gateway.ts";
+import { freePort } from "../support/ports.ts";
 import {
   APP_ORIGIN,
   assertCheck,
@@ -168,12 +167,3 @@ describe("doctor steps 5 and 6: CORS and calls through the gateway", () => {
     }
   });
 });
-
-/** A port nothing listens on (handed out by the system, then freed). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}

@@ -1,7 +1,9 @@
 /**
  * Headless Debian Chromium driven by playwright-core, for what only a
- * browser enforces (CORS). The flags keep it off the network: this machine
- * refuses outside connections, and Chromium's background services try many.
+ * browser enforces (CORS, redirects, storage, tabs). The flags keep it off
+ * the network: this machine refuses outside connections, and Chromium's
+ * background services try many. The browser tests of every workspace use
+ * this one (through @grpc-edge/testing).
  */
 import { type Browser, chromium } from "playwright-core";
 

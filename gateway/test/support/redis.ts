@@ -3,7 +3,7 @@
  * on 127.0.0.1 and a free port, without persistence, stopped by the test.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
+import { freePort } from "./ports.ts";
 
 export interface TestRedis {
   readonly url: string;
@@ -11,14 +11,6 @@ export interface TestRedis {
   /** Stops the server (a Redis outage); start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startRedis(): Promise<TestRedis> {
