@@ -11,6 +11,7 @@ import { grpcWebGateway } from "./edge/plugin.ts";
 import { requestIdOf } from "./edge/request-id.ts";
 import { createAdminEndpoints } from "./ops/admin.ts";
 import { holdBufferReclaim } from "./ops/buffer-reclaim.ts";
+import { holdIdleMemoryRelease } from "./ops/idle-memory.ts";
 import { loggerOptions, quietRequestLogs } from "./ops/logging.ts";
 import type { FileWatcher } from "./upstream/file-watch.ts";
 
@@ -60,6 +61,7 @@ export async function createGateway(
 
   let certificateWatch: FileWatcher | undefined;
   let releaseReclaim: (() => void) | undefined;
+  let releaseIdleMemory: (() => void) | undefined;
   return {
     app,
     log,
@@ -80,6 +82,8 @@ export async function createGateway(
           log,
         );
       const adminUrl = await admin.listen();
+      if (config.memory.releaseWhenIdle && releaseIdleMemory === undefined)
+        releaseIdleMemory = holdIdleMemoryRelease();
       if (config.memory.reclaimAfterBytes > 0 && releaseReclaim === undefined)
         releaseReclaim = holdBufferReclaim(config.memory.reclaimAfterBytes);
       return { host: config.listen.host, port, url: `${scheme}://${host}:${port}`, adminUrl };
@@ -87,6 +91,8 @@ export async function createGateway(
     async close() {
       releaseReclaim?.();
       releaseReclaim = undefined;
+      releaseIdleMemory?.();
+      releaseIdleMemory = undefined;
       certificateWatch?.close();
       await Promise.all([app.close(), admin.close()]);
     },

@@ -41,7 +41,7 @@ export const configKeys: KeyNode = {
   log: { level: "leaf" },
   admin: { host: "leaf", port: "leaf" },
   reload: { intervalMs: "leaf" },
-  memory: { reclaimAfterBytes: "leaf" },
+  memory: { reclaimAfterBytes: "leaf", releaseWhenIdle: "leaf" },
   tracing: { openTelemetry: "leaf" },
   auth: {
     issuers: [

@@ -70,6 +70,7 @@ describe("loadConfig", () => {
     assert.equal(c.limits.discardBodyTimeoutMs, 10_000);
     assert.equal(c.cors.maxAgeSeconds, 600);
     assert.equal(c.memory.reclaimAfterBytes, 0);
+    assert.equal(c.memory.releaseWhenIdle, true);
     assert.equal(c.upstreams[0]?.tls.caFile, join(dir, "ca.crt"));
     assert.equal(c.upstreams[0]?.pingIntervalMs, 300_000);
     assert.equal(c.upstreams[0]?.pingTimeoutMs, 15_000);
@@ -83,8 +84,10 @@ describe("loadConfig", () => {
       GATEWAY_CORS_ALLOWED_ORIGINS: '["http://localhost:5173"]',
       GATEWAY_UPSTREAMS_0_ADDRESS: "https://127.0.0.1:9444",
       GATEWAY_MEMORY_RECLAIM_AFTER_BYTES: "4194304",
+      GATEWAY_MEMORY_RELEASE_WHEN_IDLE: "false",
     });
     assert.equal(c.memory.reclaimAfterBytes, 4194304);
+    assert.equal(c.memory.releaseWhenIdle, false);
     assert.equal(c.listen.port, 9090);
     assert.equal(c.limits.maxMessageBytes, 1024);
     assert.deepEqual(c.cors.allowedOrigins, ["http://localhost:5173"]);
@@ -111,6 +114,7 @@ describe("loadConfig", () => {
     rejectsKey(`${minimal}\nlimits: { discardBodyTimeoutMs: 1.5 }`, "limits.discardBodyTimeoutMs");
     rejectsKey(`${minimal}\nmemory: { reclaimAfterBytes: -1 }`, "memory.reclaimAfterBytes");
     rejectsKey(`${minimal}\nmemory: { reclaimAfter: 1 }`, "memory.reclaimAfter");
+    rejectsKey(`${minimal}\nmemory: { releaseWhenIdle: sometimes }`, "memory.releaseWhenIdle");
     rejectsKey(
       `${minimal}\ncors: { allowedOrigins: ["*"], allowCredentials: true }`,
       "cors.allowedOrigins",

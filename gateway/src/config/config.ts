@@ -63,8 +63,11 @@ export interface GatewayConfig {
   /** Separate listener for /metrics, /healthz, /readyz; undefined = on the main listener. */
   readonly admin: { readonly host: string; readonly port: number } | undefined;
   readonly reload: { readonly intervalMs: number };
-  /** Buffer reclaim (ops/buffer-reclaim.ts), opt-in: 0 = off. */
-  readonly memory: { readonly reclaimAfterBytes: number };
+  /**
+   * Buffer reclaim (ops/buffer-reclaim.ts), opt-in: 0 = off; releaseWhenIdle
+   * keeps V8's memory reducer working (ops/idle-memory.ts), on by default.
+   */
+  readonly memory: { readonly reclaimAfterBytes: number; readonly releaseWhenIdle: boolean };
   /** A span per call through the globally registered OpenTelemetry SDK. */
   readonly tracing: { readonly openTelemetry: boolean };
   /** The `auth` section; undefined: every method is allowed. */
@@ -222,6 +225,7 @@ export function validateConfig(
         0,
         2 ** 31 - 1,
       ),
+      releaseWhenIdle: v.bool(v.section(raw, "memory"), "memory.releaseWhenIdle", true),
     },
     tracing: { openTelemetry: v.bool(v.section(raw, "tracing"), "tracing.openTelemetry", false) },
     workers: readWorkers(raw.workers),
