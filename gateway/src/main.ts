@@ -7,7 +7,6 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { type GatewayConfig, loadConfig } from "./config/config.ts";
 import { ConfigError } from "./config/config-error.ts";
-import { doctorCommand } from "./doctor/command.ts";
 import { createGateway } from "./gateway.ts";
 import { EX_CONFIG, isClusterPrimary, isClusterWorker, runPrimary } from "./ops/cluster.ts";
 import { missingNodeFlags, nodeFlags } from "./ops/node-flags.ts";
@@ -23,8 +22,10 @@ Options:
 `;
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  if (argv[0] === "doctor")
+  if (argv[0] === "doctor") {
+    const { doctorCommand } = await import("./doctor/command.ts");
     return doctorCommand(argv.slice(1), env, process.stdout, process.stderr);
+  }
   let values: {
     config?: string | undefined;
     check?: boolean | undefined;

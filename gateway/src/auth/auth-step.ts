@@ -20,12 +20,12 @@ import type { Logger } from "pino";
 import { GatewayError } from "../errors.ts";
 import type { AuthConfig } from "./auth-config.ts";
 import { type AccessToken, parseAuthorization } from "./authorization-header.ts";
-import { createDpopCheck, type DpopCheck } from "./dpop-check.ts";
-import { createKeysByIssuer, type IssuerKeys } from "./issuer-keys.ts";
+import type { DpopCheck } from "./dpop-check.ts";
+import type { IssuerKeys } from "./issuer-keys.ts";
 import { compilePolicy } from "./policy.ts";
 import { identityHeaders, missingScopes } from "./principal.ts";
 import { createTokenCache } from "./token-cache.ts";
-import { createTokenVerifier, type VerifiedToken } from "./token-verifier.ts";
+import type { VerifiedToken } from "./token-verifier.ts";
 import {
   asDpopRefusal,
   dpopChallenge,
@@ -129,6 +129,13 @@ export async function createAuthStep(
     );
     return ALLOW_ALL;
   }
+  // Loaded only with an auth section: they bring jose, which a gateway
+  // without one would hold in memory for nothing.
+  const [{ createDpopCheck }, { createKeysByIssuer }, { createTokenVerifier }] = await Promise.all([
+    import("./dpop-check.ts"),
+    import("./issuer-keys.ts"),
+    import("./token-verifier.ts"),
+  ]);
   const now = deps.now ?? Date.now;
   const policy = compilePolicy(config.rules, config.defaultPolicy);
   const keys = createKeysByIssuer(config.issuers, {

@@ -67,7 +67,7 @@ async function grpcWebGatewayPlugin(app: FastifyInstance, config: GatewayConfig)
     ),
     auth,
     metrics,
-    tracer: createCallTracer(config.tracing.openTelemetry),
+    tracer: await createCallTracer(config.tracing.openTelemetry),
     log,
   });
   let draining = false;

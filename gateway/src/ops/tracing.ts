@@ -2,10 +2,10 @@
  * A span per call with OpenTelemetry, when `tracing.openTelemetry` is on and
  * the process has an SDK registered (e.g. `NODE_OPTIONS="--import ./otel.mjs"`).
  * The span continues the browser's W3C trace context and becomes the parent
- * the upstream sees in `traceparent`. Off, the per-call cost is one branch.
+ * the upstream sees in `traceparent`. Off, the per-call cost is one branch,
+ * and @opentelemetry/api is not even loaded.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
-import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { MethodPath } from "../routing/router.ts";
 
 export interface CallSpan {
@@ -20,8 +20,11 @@ export interface CallTracer {
 
 const DISABLED: CallTracer = { start: () => undefined };
 
-export function createCallTracer(enabled: boolean): CallTracer {
+export async function createCallTracer(enabled: boolean): Promise<CallTracer> {
   if (!enabled) return DISABLED;
+  const { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = await import(
+    "@opentelemetry/api"
+  );
   const tracer = trace.getTracer("@grpc-edge/gateway");
   return {
     start(incoming, method, upstream) {
