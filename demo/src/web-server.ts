@@ -36,7 +36,7 @@ export interface WebServer {
 }
 
 /** Bundles the page script for the browser. */
-export async function bundlePage(): Promise<string> {
+async function bundlePage(): Promise<string> {
   const result = await build({
     entryPoints: [new URL("../web/app.ts", import.meta.url).pathname],
     bundle: true,

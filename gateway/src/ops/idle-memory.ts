@@ -11,20 +11,20 @@
  * seen zero bytes reads as exactly 0, which that check takes for the
  * highest rate there is, and a process that never allocates on cppgc (the
  * gateway, like most Node servers) is judged busy forever: an idle gateway
- * kept its peak heap until V8's watchdog (100 s after the last full GC) or
- * longer. Reproduce with `node --trace-memory-reducer`: "high alloc" on every
- * tick while nothing runs.
+ * kept its peak heap until V8's watchdog, long after the load, if ever.
+ * Reproduce with `node --trace-memory-reducer`: "high alloc" on every tick
+ * while nothing runs.
  *
  * Compiling an empty `vm.Script` allocates one small object on cppgc (its
  * ContextifyScript). Doing it every 30 s keeps that rate a small number
- * above zero (V8 decays it to zero only after ~110 s without any), so the
- * reducer's own check works and it collects when the gateway is idle, and
- * only then. Nothing is forced: V8 decides whether and when to collect.
+ * above zero (V8 decays it back to zero only after much longer without
+ * any), so the reducer's own check works and it collects when the gateway
+ * is idle, and only then. Nothing is forced: V8 decides whether and when to collect.
  * Measured in bench/RESULTS.md (footprint).
  */
 import { Script } from "node:vm";
 
-/** Under the ~110 s after which V8's decayed rate reaches zero again. */
+/** Well inside the time V8 takes to decay the rate back to zero. */
 export const NUDGE_INTERVAL_MS = 30_000;
 
 const nudge = (): void => {
