@@ -7,15 +7,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { RunningUpstream } from "@grpc-edge/example-upstream";
-import {
-  type CryptoKey,
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  type JWK,
-  SignJWT,
-} from "jose";
-import { accessTokenHash } from "../../src/auth/dpop-proof.ts";
+import { calculateJwkThumbprint, exportJWK } from "jose";
+import { type DpopKey, dpopHeaders, newDpopKey, proofFor } from "../support/dpop.ts";
 import { startGateway, type TestGateway } from "../support/gateway.ts";
 import { parseWebBody, postGrpcWeb } from "../support/http.ts";
 import { startOidcProvider, type TestOidcProvider } from "../support/oidc-provider.ts";
@@ -29,38 +22,6 @@ const WATCH = `/${NOTES}/WatchNotes`;
 const EMPTY = new Uint8Array([0, 0, 0, 0, 0]);
 // WatchNotesRequest { interval_ms: 1, max_events: 2 }
 const TWO_EVENTS = new Uint8Array([0, 0, 0, 0, 4, 0x08, 0x01, 0x10, 0x02]);
-
-interface Key {
-  readonly privateKey: CryptoKey;
-  readonly publicJwk: JWK;
-}
-
-async function newKey(): Promise<Key> {
-  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
-  return { privateKey, publicJwk: await exportJWK(publicKey) };
-}
-
-interface ProofOptions {
-  readonly url: string;
-  readonly token: string;
-  readonly htm?: string;
-  readonly iat?: number;
-  readonly nonce?: string;
-  readonly jwk?: JWK;
-}
-
-function proofFor(key: Key, o: ProofOptions): Promise<string> {
-  return new SignJWT({
-    jti: crypto.randomUUID(),
-    htm: o.htm ?? "POST",
-    htu: o.url,
-    iat: o.iat ?? Math.floor(Date.now() / 1000),
-    ath: accessTokenHash(o.token),
-    ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
-  })
-    .setProtectedHeader({ alg: "ES256", typ: "dpop+jwt", jwk: o.jwk ?? key.publicJwk })
-    .sign(key.privateKey);
-}
 
 /** A call and what the browser would see of its status. */
 async function send(
@@ -81,18 +42,13 @@ async function send(
   };
 }
 
-const dpopHeaders = (token: string, proof: string) => ({
-  authorization: `DPoP ${token}`,
-  dpop: proof,
-});
-
 describe("DPoP at the gateway", () => {
   let idp: TestOidcProvider;
   let upstream: RunningUpstream;
   let redis: TestRedis;
   let replicaA: TestGateway;
   let replicaB: TestGateway;
-  let key: Key;
+  let key: DpopKey;
   let token: string;
 
   const authFor = (dpop: Record<string, unknown>) => ({
@@ -117,7 +73,7 @@ describe("DPoP at the gateway", () => {
       authFor({ mode: "allowed", replayStore: redis.url }),
     );
     [replicaA, replicaB] = await Promise.all([startGateway(config), startGateway(config)]);
-    key = await newKey();
+    key = await newDpopKey();
     token = await idp.mintAccessToken({ scope: "notes:read", dpopKey: key });
   });
   after(async () => {
@@ -204,7 +160,7 @@ describe("DPoP at the gateway", () => {
   });
 
   it("refuses a stolen bound token used with the thief's key", async () => {
-    const thief = await newKey();
+    const thief = await newDpopKey();
     const proof = await proofFor(thief, { url: url(replicaA, ECHO), token });
     assert.equal(
       (await send(replicaA, ECHO, dpopHeaders(token, proof))).reason,
@@ -285,12 +241,12 @@ describe("DPoP options at the gateway", () => {
   let idp: TestOidcProvider;
   let upstream: RunningUpstream;
   const gateways: TestGateway[] = [];
-  let key: Key;
+  let key: DpopKey;
 
   before(async () => {
     const pki = await testPki();
     [idp, upstream] = await Promise.all([startOidcProvider(), startUpstream("connect-node", pki)]);
-    key = await newKey();
+    key = await newDpopKey();
     const start = async (dpop: Record<string, unknown>) => {
       const gateway = await startGateway(
         gatewayConfig(pki, upstream.url, {
