@@ -1,7 +1,7 @@
 /**
  * The gateway's memory as an operator at the edge sees it: the CLI started
  * as the container starts it (`node gateway/bin/grpc-edge-gateway.js`, the
- * built JavaScript, no npm exec wrapper), its RSS read from /proc. Fresh;
+ * CLI bundle, no npm exec wrapper), its RSS read from /proc. Fresh;
  * the peak under the bench's unary and streaming loads; then while it idles
  * for a minute. The V8 heap and the memory outside it (Buffers, sockets)
  * come from the gateway's own /metrics at each step.
@@ -20,9 +20,9 @@ const MiB = 2 ** 20;
 const repo = new URL("../../", import.meta.url).pathname;
 
 /**
- * The gateway as the image holds it: bin, package.json and dist (tsc of
- * gateway/src) under `dir`/image/gateway. Packages resolve from the
- * repository's node_modules, as the image's do from its own.
+ * The gateway as the image holds it: bin, package.json and the CLI bundle
+ * (built by gateway/scripts/bundle.ts, as the Dockerfile builds it) under
+ * `dir`/image/gateway. The bundle needs no node_modules.
  */
 export function buildImageLayout(dir: string): string {
   const gateway = join(dir, "image", "gateway");
@@ -32,13 +32,7 @@ export function buildImageLayout(dir: string): string {
   cpSync(join(repo, "gateway/package.json"), join(gateway, "package.json"));
   execFileSync(
     process.execPath,
-    [
-      join(repo, "node_modules/typescript/bin/tsc"),
-      "-p",
-      join(repo, "gateway/tsconfig.build.json"),
-      "--outDir",
-      join(gateway, "dist"),
-    ],
+    [join(repo, "gateway/scripts/bundle.ts"), join(gateway, "dist/cli")],
     { stdio: "inherit" },
   );
   return join(gateway, "bin/grpc-edge-gateway.js");
@@ -159,7 +153,7 @@ export async function measureFootprint(options: {
     ...(options.label === undefined ? [] : [options.label]),
   ];
   return [
-    `### Footprint: the CLI as the container runs it (\`node gateway/bin/grpc-edge-gateway.js\`, built JavaScript)${flags.length > 0 ? `, ${flags.join(", ")}` : ", as shipped"}`,
+    `### Footprint: the CLI as the container runs it (\`node gateway/bin/grpc-edge-gateway.js\`, the CLI bundle)${flags.length > 0 ? `, ${flags.join(", ")}` : ", as shipped"}`,
     "",
     "| phase | RSS MiB | V8 heap used / total MiB | external (Buffers, sockets) MiB |",
     "| --- | --- | --- | --- |",

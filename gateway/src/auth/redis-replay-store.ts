@@ -30,7 +30,7 @@ async function connect(
   options: RedisReplayStoreOptions,
   timeoutMs: number,
 ): Promise<RedisClientType> {
-  const { createClient } = await import("redis");
+  const { createClient } = await import("./redis-client.ts");
   const client: RedisClientType = createClient({
     url: options.url,
     // Commands fail at once while disconnected instead of queueing behind a reconnect.
