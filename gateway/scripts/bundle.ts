@@ -11,12 +11,29 @@
 // --enable-source-maps, which costs memory, so it is left to the operator.
 // THIRD-PARTY-LICENSES.txt collects the licence of each bundled package.
 //
+// Packages with a native binary (koffi, for glibc's malloc_trim) cannot be
+// bundled: they are copied whole into dist/cli/node_modules with the
+// platform package this machine installed for them, so dist/cli still runs
+// on its own, on the platform it was built on (the image builds it inside
+// its own base image).
+//
 //   node scripts/bundle.ts [outdir]     (default: dist/cli)
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { build, type Metafile } from "esbuild";
 
 const gateway = new URL("../", import.meta.url).pathname;
+
+/** Packages with native binaries: copied next to the bundle, not into it. */
+const NATIVE_PACKAGES = ["koffi"];
 
 /** The two modules the bin imports, by their path under dist/cli. */
 export const CLI_ENTRIES = ["main", "ops/node-flags"] as const;
@@ -46,6 +63,7 @@ export async function bundleCli(outDir = join(gateway, "dist/cli")): Promise<Bun
     conditions: ["source", "module"],
     sourcemap: "linked",
     metafile: true,
+    external: NATIVE_PACKAGES,
     logLevel: "warning",
     // CommonJS packages (Fastify, pino) require Node's modules; an ES module
     // has no `require` of its own.
@@ -53,7 +71,9 @@ export async function bundleCli(outDir = join(gateway, "dist/cli")): Promise<Bun
       js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
     },
   });
-  const packages = bundledPackages(result.metafile);
+  const packages = [...bundledPackages(result.metafile), ...copyNativePackages(outDir)].sort(
+    (a, b) => a.name.localeCompare(b.name),
+  );
   writeFileSync(join(outDir, "THIRD-PARTY-LICENSES.txt"), licenseText(packages));
   return {
     files: Object.keys(result.metafile.outputs).map((file) =>
@@ -77,12 +97,48 @@ function bundledPackages(metafile: Metafile): BundledPackage[] {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (match?.[1] !== undefined) dirs.add(resolve(gateway, match[1]));
   }
-  return [...dirs]
-    .map((dir) => {
-      const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-      return { name: manifest.name, version: manifest.version, license: manifest.license, dir };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return [...dirs].map(readManifest);
+}
+
+/** Copies each native package, and the optional (platform) packages installed for it, into outDir/node_modules. */
+function copyNativePackages(outDir: string): BundledPackage[] {
+  const copied: BundledPackage[] = [];
+  const copy = (name: string, from: string) => {
+    const dir = join(from, "node_modules", name);
+    if (!existsSync(join(dir, "package.json"))) return undefined;
+    cpSync(dir, join(outDir, "node_modules", name), { recursive: true, dereference: true });
+    const manifest = readManifest(dir);
+    copied.push(manifest);
+    return manifest;
+  };
+  for (const name of NATIVE_PACKAGES) {
+    const root = installRoot(name);
+    const manifest = copy(name, root);
+    if (manifest === undefined) throw new Error(`${name} is not installed: run npm install`);
+    for (const optional of Object.keys(manifest.optionalDependencies ?? {})) copy(optional, root);
+  }
+  return copied;
+}
+
+/** The folder whose node_modules holds `name`, looking up from the gateway. */
+function installRoot(name: string): string {
+  for (let dir = gateway; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "node_modules", name, "package.json"))) return dir;
+    if (dirname(dir) === dir) return gateway;
+  }
+}
+
+function readManifest(
+  dir: string,
+): BundledPackage & { optionalDependencies?: Record<string, string> } {
+  const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    license: manifest.license,
+    dir,
+    optionalDependencies: manifest.optionalDependencies,
+  };
 }
 
 function licenseText(packages: readonly BundledPackage[]): string {

@@ -11,7 +11,7 @@ import { grpcWebGateway } from "./edge/plugin.ts";
 import { requestIdOf } from "./edge/request-id.ts";
 import { createAdminEndpoints } from "./ops/admin.ts";
 import { holdBufferReclaim } from "./ops/buffer-reclaim.ts";
-import { holdIdleMemoryRelease } from "./ops/idle-memory.ts";
+import { allocatorTrimUnavailable, holdIdleMemoryRelease } from "./ops/idle-memory.ts";
 import { loggerOptions, quietRequestLogs } from "./ops/logging.ts";
 import type { FileWatcher } from "./upstream/file-watch.ts";
 
@@ -82,8 +82,16 @@ export async function createGateway(
           log,
         );
       const adminUrl = await admin.listen();
-      if (config.memory.releaseWhenIdle && releaseIdleMemory === undefined)
+      if (config.memory.releaseWhenIdle && releaseIdleMemory === undefined) {
         releaseIdleMemory = holdIdleMemoryRelease();
+        void allocatorTrimUnavailable().then((why) => {
+          if (why !== undefined)
+            log.info(
+              { why },
+              "memory.releaseWhenIdle: V8's memory is given back when idle, the C allocator's is not",
+            );
+        });
+      }
       if (config.memory.reclaimAfterBytes > 0 && releaseReclaim === undefined)
         releaseReclaim = holdBufferReclaim(config.memory.reclaimAfterBytes);
       return { host: config.listen.host, port, url: `${scheme}://${host}:${port}`, adminUrl };

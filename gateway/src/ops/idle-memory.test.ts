@@ -64,3 +64,73 @@ it("one timer for the process, held while any gateway holds it", () => {
   b();
   assert.equal(idleMemoryReleaseHeld(), false);
 });
+
+/**
+ * A process of its own whose C heap is fragmented: 16 KiB Buffers (their
+ * memory comes from malloc, not V8's heap), every 50th kept, the rest
+ * collected. glibc keeps the freed memory between the survivors. Prints
+ * whether the trim loaded and its RSS, then its RSS every 100 ms.
+ */
+const fragmentedChild = (hold: boolean) => `
+  const { allocatorTrimUnavailable, holdIdleMemoryRelease } = await import(${JSON.stringify(new URL("./idle-memory.ts", import.meta.url).href)});
+  let buffers = Array.from({ length: 12_000 }, () => Buffer.alloc(16_384, 1));
+  globalThis.kept = buffers.filter((_, i) => i % 50 === 0);
+  buffers = [];
+  globalThis.gc();
+  await new Promise((r) => setTimeout(r, 100));
+  globalThis.gc();
+  console.log((await allocatorTrimUnavailable()) ?? "available");
+  ${hold ? "holdIdleMemoryRelease(300);" : ""}
+  const report = () => console.log(process.memoryUsage().rss);
+  report();
+  setInterval(report, 100);
+`;
+
+/** The child's RSS right after the collection, and its lowest RSS within `ms`. */
+function rssAfterIdling(
+  hold: boolean,
+  ms: number,
+): Promise<{ trim: string; first: number; lowest: number }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ["--expose-gc", "--input-type=module", "-e", fragmentedChild(hold)],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const lines: string[] = [];
+    proc.on("error", reject);
+    proc.on("exit", (code) => reject(new Error(`the child process exited (${code}) early`)));
+    proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      lines.push(...chunk.trim().split("\n"));
+    });
+    setTimeout(() => {
+      proc.kill();
+      const [trim = "", ...readings] = lines;
+      const rss = readings.map(Number);
+      resolve({ trim, first: rss[0] ?? 0, lowest: Math.min(...rss) });
+    }, ms);
+  });
+}
+
+it("on an idle tick, glibc's free memory goes back to the system (malloc_trim)", {
+  skip: process.platform !== "linux" && "malloc_trim is glibc's, on Linux",
+  timeout: 30_000,
+}, async () => {
+  const MiB = 2 ** 20;
+  const [trimmed, kept] = await Promise.all([
+    rssAfterIdling(true, 3000),
+    rssAfterIdling(false, 3000),
+  ]);
+  assert.equal(trimmed.trim, "available");
+  // Without the hold the freed memory stays: the child does fragment glibc's heap.
+  assert.ok(
+    kept.lowest > kept.first - 20 * MiB,
+    `without the hold: ${kept.first / MiB} -> ${kept.lowest / MiB} MiB`,
+  );
+  assert.ok(
+    trimmed.lowest < trimmed.first - 100 * MiB,
+    `with the hold: ${trimmed.first / MiB} -> ${trimmed.lowest / MiB} MiB`,
+  );
+});

@@ -20,16 +20,71 @@
  * above zero (V8 decays it back to zero only after much longer without
  * any), so the reducer's own check works and it collects when the gateway
  * is idle, and only then. Nothing is forced: V8 decides whether and when to collect.
+ *
+ * What V8 frees (dead objects' buffers, sockets' read buffers, HTTP/2 and
+ * TLS state) goes back to the C allocator, not to the system: glibc's malloc
+ * keeps freed memory for reuse and returns only the top of its heap, which
+ * a few live allocations pin, so after a load most of it stays in RSS. On
+ * Linux with glibc, each tick on which the event loop was mostly idle since
+ * the last one also calls glibc's `malloc_trim(0)` (through koffi, an FFI
+ * library with prebuilt binaries), which hands the free pages of every
+ * arena back. It walks the free lists (milliseconds when there is much to
+ * give back, less when not) on the main thread, so never under load. Where
+ * it cannot be loaded (musl, another OS) only V8's part is given back.
  * Measured in bench/RESULTS.md (footprint).
  */
+import { performance } from "node:perf_hooks";
 import { Script } from "node:vm";
 
 /** Well inside the time V8 takes to decay the rate back to zero. */
 export const NUDGE_INTERVAL_MS = 30_000;
 
+/** Busy less than this share of a tick: mostly idle, trimming costs nothing that matters. */
+export const IDLE_UTILIZATION = 0.05;
+
+type Trim = () => void;
+
+/** glibc's malloc_trim(0), or why it is not available here. */
+async function loadAllocatorTrim(): Promise<Trim | string> {
+  if (process.platform !== "linux") return `not Linux (${process.platform})`;
+  try {
+    const { default: koffi } = await import("koffi");
+    const mallocTrim = koffi.load("libc.so.6").func("int malloc_trim(size_t pad)");
+    return () => {
+      mallocTrim(0);
+    };
+  } catch (err) {
+    return `glibc's malloc_trim could not be loaded: ${(err as Error).message}`;
+  }
+}
+
+let allocatorTrim: Promise<Trim | string> | undefined;
+let trim: Trim | undefined;
+let lastUtilization = performance.eventLoopUtilization();
+
 const nudge = (): void => {
   new Script("");
 };
+
+const tick = (): void => {
+  nudge();
+  const busy = performance.eventLoopUtilization(lastUtilization).utilization;
+  lastUtilization = performance.eventLoopUtilization();
+  if (trim !== undefined && busy < IDLE_UTILIZATION) trim();
+};
+
+/**
+ * Undefined when the C allocator's free memory can be given back (Linux
+ * with glibc), else why not. Loads the trim once per process.
+ */
+export function allocatorTrimUnavailable(): Promise<string | undefined> {
+  allocatorTrim ??= loadAllocatorTrim();
+  return allocatorTrim.then((loaded) => {
+    if (typeof loaded === "string") return loaded;
+    trim = loaded;
+    return undefined;
+  });
+}
 
 // One timer per process, however many gateways it runs: the heap is per
 // process too.
@@ -37,16 +92,19 @@ const holders = new Set<symbol>();
 let timer: NodeJS.Timeout | undefined;
 
 /**
- * Keeps V8's memory reducer able to see an idle gateway; returns the
- * function that stops it for this holder. The timer does not keep the
- * process alive.
+ * Keeps V8's memory reducer able to see an idle gateway, and trims the C
+ * allocator on idle ticks; returns the function that stops it for this
+ * holder. The timer does not keep the process alive. `intervalMs` applies
+ * when this call starts the timer (tests shorten it).
  */
-export function holdIdleMemoryRelease(): () => void {
+export function holdIdleMemoryRelease(intervalMs = NUDGE_INTERVAL_MS): () => void {
   const key = Symbol("idle-memory");
   holders.add(key);
   if (timer === undefined) {
+    void allocatorTrimUnavailable();
+    lastUtilization = performance.eventLoopUtilization();
     nudge();
-    timer = setInterval(nudge, NUDGE_INTERVAL_MS);
+    timer = setInterval(tick, intervalMs);
     timer.unref();
   }
   return () => {
