@@ -36,7 +36,7 @@ const gateway = new URL("../", import.meta.url).pathname;
 const NATIVE_PACKAGES = ["koffi"];
 
 /** The two modules the bin imports, by their path under dist/cli. */
-export const CLI_ENTRIES = ["main", "ops/node-flags"] as const;
+const CLI_ENTRIES = ["main", "ops/node-flags"] as const;
 
 export interface BundleResult {
   /** Files written, relative to the output directory. */

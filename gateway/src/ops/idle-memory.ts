@@ -37,10 +37,10 @@ import { performance } from "node:perf_hooks";
 import { Script } from "node:vm";
 
 /** Well inside the time V8 takes to decay the rate back to zero. */
-export const NUDGE_INTERVAL_MS = 30_000;
+const NUDGE_INTERVAL_MS = 30_000;
 
 /** Busy less than this share of a tick: mostly idle, trimming costs nothing that matters. */
-export const IDLE_UTILIZATION = 0.05;
+const IDLE_UTILIZATION = 0.05;
 
 type Trim = () => void;
 
