@@ -7,7 +7,6 @@
  * come from the gateway's own /metrics at each step.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { DevPki } from "@grpc-edge/example-upstream";
 import { freePort, runNodeLoad, waitForPort } from "./children.ts";
@@ -26,15 +25,9 @@ const repo = new URL("../../", import.meta.url).pathname;
  */
 export function buildImageLayout(dir: string): string {
   const gateway = join(dir, "image", "gateway");
-  rmSync(gateway, { recursive: true, force: true });
-  mkdirSync(gateway, { recursive: true });
-  cpSync(join(repo, "gateway/bin"), join(gateway, "bin"), { recursive: true });
-  cpSync(join(repo, "gateway/package.json"), join(gateway, "package.json"));
-  execFileSync(
-    process.execPath,
-    [join(repo, "gateway/scripts/bundle.ts"), join(gateway, "dist/cli")],
-    { stdio: "inherit" },
-  );
+  execFileSync(process.execPath, [join(repo, "gateway/scripts/bundle.ts"), "--image", gateway], {
+    stdio: "inherit",
+  });
   return join(gateway, "bin/grpc-edge-gateway.js");
 }
 

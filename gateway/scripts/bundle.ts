@@ -17,7 +17,9 @@
 // on its own, on the platform it was built on (the image builds it inside
 // its own base image).
 //
-//   node scripts/bundle.ts [outdir]     (default: dist/cli)
+//   node scripts/bundle.ts [outdir]       (default: dist/cli)
+//   node scripts/bundle.ts --image <dir>  the gateway folder as the image
+//                                         holds it: bin, package.json, dist/cli
 import {
   cpSync,
   existsSync,
@@ -45,7 +47,7 @@ export interface BundleResult {
   readonly packages: readonly string[];
 }
 
-export async function bundleCli(outDir = join(gateway, "dist/cli")): Promise<BundleResult> {
+async function bundleCli(outDir = join(gateway, "dist/cli")): Promise<BundleResult> {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const result = await build({
@@ -81,6 +83,19 @@ export async function bundleCli(outDir = join(gateway, "dist/cli")): Promise<Bun
     ),
     packages: packages.map((p) => `${p.name}@${p.version}`),
   };
+}
+
+/**
+ * The gateway folder as the container image holds it (the Dockerfile's
+ * final stage): the bin, package.json and the bundle in dist/cli. Returns
+ * the bundle's result; the bin is `<dir>/bin/grpc-edge-gateway.js`.
+ */
+export function writeImageLayout(dir: string): Promise<BundleResult> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  cpSync(join(gateway, "bin"), join(dir, "bin"), { recursive: true });
+  cpSync(join(gateway, "package.json"), join(dir, "package.json"));
+  return bundleCli(join(dir, "dist/cli"));
 }
 
 interface BundledPackage {
@@ -154,8 +169,12 @@ function licenseText(packages: readonly BundledPackage[]): string {
 }
 
 if (import.meta.main) {
-  const outDir = resolve(process.argv[2] ?? join(gateway, "dist/cli"));
-  const { files, packages } = await bundleCli(outDir);
+  const [first, second] = process.argv.slice(2);
+  const image = first === "--image" && second !== undefined ? resolve(second) : undefined;
+  const outDir = image === undefined ? resolve(first ?? join(gateway, "dist/cli")) : image;
+  const { files, packages } = await (image === undefined
+    ? bundleCli(outDir)
+    : writeImageLayout(image));
   process.stdout.write(
     `bundled ${packages.length} packages into ${files.length} files in ${outDir}\n`,
   );

@@ -1,24 +1,24 @@
 // The CLI as the container image and the published package run it: the
-// bundle (scripts/bundle.ts) next to the bin, in a folder with no
-// node_modules anywhere above it, so every module it loads must come from
+// gateway folder the image holds (bin, package.json, the bundle; written by
+// `scripts/bundle.ts --image`, as the Dockerfile writes it), in a folder with
+// no node_modules anywhere above it, so every module it loads must come from
 // the bundle. Each chunk loaded only when configured is used: tokens checked
 // with jose, DPoP proofs remembered in a real Redis, the OpenTelemetry
 // tracer, the doctor, and koffi (native, so copied next to the bundle) for
 // glibc's malloc_trim.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
-import { type BundleResult, bundleCli } from "../scripts/bundle.ts";
+import { type BundleResult, writeImageLayout } from "../scripts/bundle.ts";
 import { authSection, type DoctorFixture, NOTES, startDoctorFixture } from "./doctor/fixture.ts";
 import { dpopHeaders, newDpopKey, proofFor } from "./support/dpop.ts";
 import { parseWebBody, postGrpcWeb } from "./support/http.ts";
 import { startRedis, type TestRedis } from "./support/redis.ts";
 
-const gatewayDir = new URL("../", import.meta.url).pathname;
 const ECHO = `${NOTES}/EchoMetadata`;
 const EMPTY = new Uint8Array([0, 0, 0, 0, 0]);
 
@@ -72,9 +72,7 @@ describe("the bundled CLI (dist/cli), without node_modules", () => {
       assert.ok(!existsSync(join(dir, "node_modules")), `${dir} holds node_modules`);
     }
     const app = join(root, "gateway");
-    cpSync(join(gatewayDir, "bin"), join(app, "bin"), { recursive: true });
-    cpSync(join(gatewayDir, "package.json"), join(app, "package.json"));
-    bundle = await bundleCli(join(app, "dist/cli"));
+    bundle = await writeImageLayout(app);
     bin = join(app, "bin/grpc-edge-gateway.js");
     config = join(fx.dir, "bundle.yaml");
     writeFileSync(

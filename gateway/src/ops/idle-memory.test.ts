@@ -19,31 +19,49 @@ const child = (hold: boolean) => `
   setInterval(() => console.log(process.memoryUsage().heapTotal), 1000);
 `;
 
-/** Seconds until the child's heap falls under a third of its first reading, or undefined. */
-function secondsUntilHeapShrinks(hold: boolean, limitSeconds: number): Promise<number | undefined> {
+/**
+ * Runs `script` (an ES module) in a Node process of its own: the heap is per
+ * process. Each line it prints goes to `onLine`; calling `stop` ends the
+ * process and settles the promise. Fails if the process ends before.
+ */
+function watchChild(
+  script: string,
+  execArgv: readonly string[],
+  onLine: (line: string, stop: () => void) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--input-type=module", "-e", child(hold)], {
+    const proc = spawn(process.execPath, [...execArgv, "--input-type=module", "-e", script], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    let first: number | undefined;
-    let seconds = 0;
-    const finish = (result: number | undefined) => {
+    const stop = () => {
       proc.kill();
-      resolve(result);
+      resolve();
     };
     proc.on("error", reject);
-    // After finish() this is a no-op: the promise is settled.
+    // After stop() this is a no-op: the promise is settled.
     proc.on("exit", (code) => reject(new Error(`the child process exited (${code}) early`)));
     proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      for (const line of chunk.trim().split("\n")) {
-        const heapTotal = Number(line);
-        first ??= heapTotal;
-        seconds++;
-        if (heapTotal < first / 3) finish(seconds);
-        else if (seconds >= limitSeconds) finish(undefined);
-      }
+      for (const line of chunk.trim().split("\n")) onLine(line, stop);
     });
   });
+}
+
+/** Seconds until the child's heap falls under a third of its first reading, or undefined. */
+async function secondsUntilHeapShrinks(
+  hold: boolean,
+  limitSeconds: number,
+): Promise<number | undefined> {
+  let first: number | undefined;
+  let seconds = 0;
+  let shrankAfter: number | undefined;
+  await watchChild(child(hold), [], (line, stop) => {
+    const heapTotal = Number(line);
+    first ??= heapTotal;
+    seconds++;
+    if (heapTotal < first / 3) shrankAfter ??= seconds;
+    if (shrankAfter !== undefined || seconds >= limitSeconds) stop();
+  });
+  return shrankAfter;
 }
 
 // Without the hold (`hold: false`) the same child keeps its heap until V8's
@@ -87,31 +105,17 @@ const fragmentedChild = (hold: boolean) => `
 `;
 
 /** The child's RSS right after the collection, and its lowest RSS within `ms`. */
-function rssAfterIdling(
+async function rssAfterIdling(
   hold: boolean,
   ms: number,
 ): Promise<{ trim: string; first: number; lowest: number }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      ["--expose-gc", "--input-type=module", "-e", fragmentedChild(hold)],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
-    const lines: string[] = [];
-    proc.on("error", reject);
-    proc.on("exit", (code) => reject(new Error(`the child process exited (${code}) early`)));
-    proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      lines.push(...chunk.trim().split("\n"));
-    });
-    setTimeout(() => {
-      proc.kill();
-      const [trim = "", ...readings] = lines;
-      const rss = readings.map(Number);
-      resolve({ trim, first: rss[0] ?? 0, lowest: Math.min(...rss) });
-    }, ms);
+  const lines: string[] = [];
+  await watchChild(fragmentedChild(hold), ["--expose-gc"], (line, stop) => {
+    if (lines.push(line) === 1) setTimeout(stop, ms);
   });
+  const [trim = "", ...readings] = lines;
+  const rss = readings.map(Number);
+  return { trim, first: rss[0] ?? 0, lowest: Math.min(...rss) };
 }
 
 it("on an idle tick, glibc's free memory goes back to the system (malloc_trim)", {

@@ -42,24 +42,27 @@ const NUDGE_INTERVAL_MS = 30_000;
 /** Busy less than this share of a tick: mostly idle, trimming costs nothing that matters. */
 const IDLE_UTILIZATION = 0.05;
 
-type Trim = () => void;
+/** glibc's malloc_trim, once loaded (undefined before, or where it cannot be). */
+let mallocTrim: ((pad: number) => number) | undefined;
 
-/** glibc's malloc_trim(0), or why it is not available here. */
-async function loadAllocatorTrim(): Promise<Trim | string> {
-  if (process.platform !== "linux") return `not Linux (${process.platform})`;
+/** Loads malloc_trim; why it is not available here, or undefined when it is. */
+async function loadMallocTrim(): Promise<string | undefined> {
+  if (process.platform !== "linux") return `not Linux (${process.platform}): nothing to do`;
+  let koffi: typeof import("koffi").default;
   try {
-    const { default: koffi } = await import("koffi");
-    const mallocTrim = koffi.load("libc.so.6").func("int malloc_trim(size_t pad)");
-    return () => {
-      mallocTrim(0);
-    };
+    koffi = (await import("koffi")).default;
   } catch (err) {
-    return `glibc's malloc_trim could not be loaded: ${(err as Error).message}`;
+    return `the koffi package could not be loaded (${(err as Error).message}): install the gateway's dependencies, or rebuild the CLI bundle (gateway/scripts/bundle.ts), which copies koffi into dist/cli/node_modules`;
+  }
+  try {
+    mallocTrim = koffi.load("libc.so.6").func("int malloc_trim(size_t pad)");
+    return undefined;
+  } catch (err) {
+    return `no glibc here (${(err as Error).message}); with another C library (e.g. Alpine's musl) only V8's memory is given back, nothing to fix`;
   }
 }
 
-let allocatorTrim: Promise<Trim | string> | undefined;
-let trim: Trim | undefined;
+let loading: Promise<string | undefined> | undefined;
 let lastUtilization = performance.eventLoopUtilization();
 
 const nudge = (): void => {
@@ -70,7 +73,7 @@ const tick = (): void => {
   nudge();
   const busy = performance.eventLoopUtilization(lastUtilization).utilization;
   lastUtilization = performance.eventLoopUtilization();
-  if (trim !== undefined && busy < IDLE_UTILIZATION) trim();
+  if (busy < IDLE_UTILIZATION) mallocTrim?.(0);
 };
 
 /**
@@ -78,12 +81,8 @@ const tick = (): void => {
  * with glibc), else why not. Loads the trim once per process.
  */
 export function allocatorTrimUnavailable(): Promise<string | undefined> {
-  allocatorTrim ??= loadAllocatorTrim();
-  return allocatorTrim.then((loaded) => {
-    if (typeof loaded === "string") return loaded;
-    trim = loaded;
-    return undefined;
-  });
+  loading ??= loadMallocTrim();
+  return loading;
 }
 
 // One timer per process, however many gateways it runs: the heap is per
