@@ -12,7 +12,7 @@ import type { DevPki } from "@grpc-edge/example-upstream";
 import { freePort, runNodeLoad, waitForPort } from "./children.ts";
 import { DOWNLOAD, download, echoOverHttp1, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
-import { rssBytes } from "./proc-stats.ts";
+import { memoryCgroup, rssBytes } from "./proc-stats.ts";
 import { ensureWrk, runWrk } from "./wrk.ts";
 
 const MiB = 2 ** 20;
@@ -83,6 +83,11 @@ export async function measureFootprint(options: {
   readonly env?: Record<string, string>;
   /** What the title says is different from the defaults. */
   readonly label?: string;
+  /**
+   * Runs the gateway in a memory cgroup with this limit, as a container
+   * with `--memory` runs it (Node then sizes V8's heap from the limit).
+   */
+  readonly memoryLimitMiB?: number;
 }): Promise<string> {
   built ??= buildImageLayout(options.dir);
   const bin = built;
@@ -91,7 +96,19 @@ export async function measureFootprint(options: {
     listen: { host: "127.0.0.1", port },
     ...options.config,
   });
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, "--config", config], {
+  const command = [process.execPath, ...(options.nodeArgs ?? []), bin, "--config", config];
+  const cgroup =
+    options.memoryLimitMiB === undefined
+      ? undefined
+      : memoryCgroup(`grpc-edge-bench-${process.pid}`, options.memoryLimitMiB * MiB);
+  if (cgroup !== undefined && "why" in cgroup)
+    return `(footprint under a memory limit: ${cgroup.why})\n`;
+  // Joins the cgroup, then execs node: same pid, limited from its start.
+  const [file, ...args] =
+    cgroup === undefined
+      ? command
+      : ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...command];
+  const child = spawn(file as string, args, {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, ...options.env },
   });
@@ -138,10 +155,22 @@ export async function measureFootprint(options: {
       await sleep(seconds * 1000 - (performance.now() - idleSince));
       row(`idle ${seconds} s after the loads`, await sample(child, port));
     }
+    if (cgroup !== undefined) rows.push("", `The cgroup: ${cgroup.charged()}.`);
   } finally {
     child.kill("SIGTERM");
+    if (cgroup !== undefined) {
+      await new Promise((resolve) =>
+        child.exitCode === null ? child.once("exit", resolve) : resolve(0),
+      );
+      cgroup.remove();
+    }
   }
   const flags = [
+    ...(options.memoryLimitMiB === undefined
+      ? []
+      : [
+          `in a ${options.memoryLimitMiB} MiB memory cgroup (as \`docker run --memory=${options.memoryLimitMiB}m\`)`,
+        ]),
     ...(options.nodeArgs?.length ? [`node ${options.nodeArgs.join(" ")}`] : []),
     ...(options.label === undefined ? [] : [options.label]),
   ];

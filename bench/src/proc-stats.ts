@@ -3,10 +3,19 @@
  * call" divides, and the RSS the tables report.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus } from "node:os";
+import { join } from "node:path";
 
 const TICKS_PER_SECOND = 100; // CLK_TCK on Linux
+const MiB = 2 ** 20;
 
 /** User and system (kernel) CPU time of a process, in milliseconds. */
 export function cpuSplitMs(pid: number): { user: number; system: number } {
@@ -123,4 +132,48 @@ export function pinCores(a: number, onA: number[], b: number, onB: number[]): bo
 /** Lets processes run on every core again. */
 export function unpinCores(pids: number[]): void {
   taskset(ALL_CPUS, pids);
+}
+
+/**
+ * A memory cgroup limited to `limitBytes`, as `docker run --memory` gives a
+ * container (cgroup v2 when mounted as such at /sys/fs/cgroup, else v1's
+ * memory controller); its `cgroup.procs` file, or why none could be made
+ * (needs Linux and root). Node reads the limit at start-up
+ * (`process.constrainedMemory()`) and sizes V8's heap from it.
+ */
+export function memoryCgroup(
+  name: string,
+  limitBytes: number,
+): { procs: string; charged: () => string; remove: () => void } | { why: string } {
+  const v2 = existsSync("/sys/fs/cgroup/cgroup.controllers");
+  const dir = v2 ? `/sys/fs/cgroup/${name}` : `/sys/fs/cgroup/memory/${name}`;
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
+  } catch (error) {
+    return { why: `no memory cgroup at ${dir}: ${(error as Error).message}` };
+  }
+  return {
+    procs: join(dir, "cgroup.procs"),
+    // What the kernel charged the cgroup at most (what its limit is held
+    // against) and how often it reached the limit and reclaimed.
+    charged: () => {
+      const read = (file: string) => readFileSync(join(dir, file), "utf8");
+      const mib = (bytes: string) => `${(Number(bytes) / MiB).toFixed(1)} MiB`;
+      if (!v2)
+        return `peak charged ${mib(read("memory.max_usage_in_bytes"))} (memory.max_usage_in_bytes), limit reached ${read("memory.failcnt").trim()} times (memory.failcnt), OOM kills: ${/oom_kill (\d+)/.exec(read("memory.oom_control"))?.[1] ?? "n/a"}`;
+      const events = read("memory.events");
+      const count = (name: string) =>
+        new RegExp(`^${name} (\\d+)$`, "m").exec(events)?.[1] ?? "n/a";
+      const peak = existsSync(join(dir, "memory.peak")) ? mib(read("memory.peak")) : "n/a";
+      return `peak charged ${peak} (memory.peak), limit reached ${count("max")} times (memory.events), OOM kills: ${count("oom_kill")}`;
+    },
+    remove: () => {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // A process still in it; the next run reuses the folder.
+      }
+    },
+  };
 }
