@@ -33,12 +33,13 @@ export function runningChild(child: ChildProcess, port: number): Child {
 export function startChild(
   module: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; execArgv?: string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; execArgv?: string[]; stdout?: boolean } = {},
 ): Promise<Child> {
   const child = fork(new URL(module, import.meta.url).pathname, args, {
     execArgv: ["--conditions=source", ...(options.execArgv ?? [])],
     env: { ...process.env, ...options.env },
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
+    // stdout: V8's traces (--trace-gc, --trace-deopt, ...) print there.
+    stdio: ["ignore", options.stdout ? "inherit" : "ignore", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
@@ -61,8 +62,9 @@ export const startGateway = (
   config: string,
   execArgv: string[] = [],
   module = "./gateway-process.ts",
+  stdout = false,
 ): Promise<Child> =>
-  startChild(module, [config], { execArgv: [...GATEWAY_NODE_FLAGS, ...execArgv] });
+  startChild(module, [config], { execArgv: [...GATEWAY_NODE_FLAGS, ...execArgv], stdout });
 
 /** Which echo upstream the bench calls: Node's http2 (default) or grpc-go. */
 export type UpstreamKind = "node" | "go";

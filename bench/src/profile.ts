@@ -26,7 +26,9 @@
  * auth.dpop on: a DPoP-bound token with a fresh proof per call against a bearer token, the
  * Node generator signing the proofs; --dpop-redis puts the replay store in a Debian redis-server), --upstream node|go (the echo upstream:
  * Node's http2, or grpc-go built from Debian's packages, bench/go-upstream), --pin (the
- * gateways on core 1, the upstream and load generators on core 0, as at the edge).
+ * gateways on core 1, the upstream and load generators on core 0, as at the edge),
+ * --gateway-stdout (the gateways' stdout on this one's, for V8 traces given through
+ * --node-flags, e.g. "--trace-gc --trace-deopt"; each line names its process id).
  * With two targets and several rounds it also prints the first relative to the second round by
  * round (median, its 95% confidence interval from 6 rounds on, and range of the per-round
  * ratios): how much one run's totals can be trusted.
@@ -68,6 +70,7 @@ const { values } = parseArgs({
     text: { type: "boolean", default: false },
     auth: { type: "boolean", default: false },
     "cpu-prof": { type: "boolean", default: false },
+    "gateway-stdout": { type: "boolean", default: false },
     load: { type: "string", default: "wrk" },
     rounds: { type: "string", default: "1" },
     baseline: { type: "string" },
@@ -158,7 +161,8 @@ const cpuProf = [
   ...(values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${profiles}`] : []),
   ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
 ];
-const gateway = await startGateway(config, cpuProf);
+const stdout = values["gateway-stdout"];
+const gateway = await startGateway(config, cpuProf, undefined, stdout);
 const targets: Array<{
   name: string;
   child: Child;
@@ -198,7 +202,7 @@ if (values["auth-compare"] && values["one-process"]) {
   );
   targets.push({
     name: "this checkout, auth off",
-    child: await startGateway(plain, cpuProf),
+    child: await startGateway(plain, cpuProf, undefined, stdout),
     noAuth: true,
   });
 }
@@ -211,6 +215,7 @@ if (values.baseline !== undefined) {
       config,
       values["baseline-node-flags"]?.split(" ").filter((f) => f !== "") ?? [],
       module,
+      stdout,
     ),
   });
 }
