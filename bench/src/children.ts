@@ -60,11 +60,19 @@ export function startChild(
  */
 export const startGateway = (
   config: string,
-  execArgv: string[] = [],
-  module = "./gateway-process.ts",
-  stdout = false,
+  options: {
+    /** Node options after the CLI's flags (which they may override). */
+    execArgv?: string[];
+    /** Another checkout's gateway-process.ts (for --baseline). */
+    module?: string;
+    /** The gateway's stdout on the bench's (V8 traces print there). */
+    stdout?: boolean;
+  } = {},
 ): Promise<Child> =>
-  startChild(module, [config], { execArgv: [...GATEWAY_NODE_FLAGS, ...execArgv], stdout });
+  startChild(options.module ?? "./gateway-process.ts", [config], {
+    execArgv: [...GATEWAY_NODE_FLAGS, ...(options.execArgv ?? [])],
+    stdout: options.stdout ?? false,
+  });
 
 /** Which echo upstream the bench calls: Node's http2 (default) or grpc-go. */
 export type UpstreamKind = "node" | "go";

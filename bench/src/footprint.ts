@@ -9,7 +9,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import type { DevPki } from "@grpc-edge/example-upstream";
-import { freePort, runNodeLoad, waitForPort } from "./children.ts";
+import { freePort, runNodeLoad, runningChild, waitForPort } from "./children.ts";
 import { DOWNLOAD, download, echoOverHttp1, writeGatewayConfig } from "./fixtures.ts";
 import type { LoadSpec } from "./load-generator.ts";
 import { memoryCgroup, rssBytes } from "./proc-stats.ts";
@@ -157,13 +157,8 @@ export async function measureFootprint(options: {
     }
     if (cgroup !== undefined) rows.push("", `The cgroup: ${cgroup.charged()}.`);
   } finally {
-    child.kill("SIGTERM");
-    if (cgroup !== undefined) {
-      await new Promise((resolve) =>
-        child.exitCode === null ? child.once("exit", resolve) : resolve(0),
-      );
-      cgroup.remove();
-    }
+    await runningChild(child, port).stop();
+    cgroup?.remove();
   }
   const flags = [
     ...(options.memoryLimitMiB === undefined

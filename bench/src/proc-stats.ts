@@ -151,7 +151,9 @@ export function memoryCgroup(
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, v2 ? "memory.max" : "memory.limit_in_bytes"), String(limitBytes));
   } catch (error) {
-    return { why: `no memory cgroup at ${dir}: ${(error as Error).message}` };
+    return {
+      why: `no memory cgroup at ${dir} (${(error as Error).message}): run the bench as root on Linux with the cgroup memory controller mounted`,
+    };
   }
   return {
     procs: join(dir, "cgroup.procs"),
@@ -171,8 +173,8 @@ export function memoryCgroup(
     remove: () => {
       try {
         rmdirSync(dir);
-      } catch {
-        // A process still in it; the next run reuses the folder.
+      } catch (error) {
+        console.error(`could not remove ${dir} (${(error as Error).message}): rmdir it by hand`);
       }
     },
   };

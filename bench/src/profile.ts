@@ -162,7 +162,7 @@ const cpuProf = [
   ...(values["node-flags"]?.split(" ").filter((f) => f !== "") ?? []),
 ];
 const stdout = values["gateway-stdout"];
-const gateway = await startGateway(config, cpuProf, undefined, stdout);
+const gateway = await startGateway(config, { execArgv: cpuProf, stdout });
 const targets: Array<{
   name: string;
   child: Child;
@@ -202,7 +202,7 @@ if (values["auth-compare"] && values["one-process"]) {
   );
   targets.push({
     name: "this checkout, auth off",
-    child: await startGateway(plain, cpuProf, undefined, stdout),
+    child: await startGateway(plain, { execArgv: cpuProf, stdout }),
     noAuth: true,
   });
 }
@@ -211,12 +211,11 @@ if (values.baseline !== undefined) {
   const module = resolve(values.baseline, "bench/src/gateway-process.ts");
   targets.push({
     name: `baseline ${values.baseline}`,
-    child: await startGateway(
-      config,
-      values["baseline-node-flags"]?.split(" ").filter((f) => f !== "") ?? [],
+    child: await startGateway(config, {
+      execArgv: values["baseline-node-flags"]?.split(" ").filter((f) => f !== "") ?? [],
       module,
       stdout,
-    ),
+    }),
   });
 }
 // --stream: server streaming, 100 messages of 64 KiB per call unless told otherwise.

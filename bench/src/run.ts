@@ -70,10 +70,9 @@ const token = await idp.mintAccessToken({ scope: "notes:read", ttlSeconds: 3600 
 const gatewayConfig = (extra: Record<string, unknown>) =>
   writeGatewayConfig(out, upstreamUrl, pki, extra);
 const gateway = await startGateway(gatewayConfig({}));
-const gatewayTls = await startGateway(
-  gatewayConfig(tlsListen(pki)),
-  ["--expose-gc"], // the idle-streams scenario collects garbage before reading memory
-);
+const gatewayTls = await startGateway(gatewayConfig(tlsListen(pki)), {
+  execArgv: ["--expose-gc"], // the idle-streams scenario collects garbage before reading memory
+});
 const gatewayAuth = await startGateway(gatewayConfig(authAgainst(idp.issuer)));
 const bareRelay = await startChild("./bare-relay.ts", [
   upstreamUrl,

@@ -34,11 +34,9 @@ const out = new URL("../out/", import.meta.url).pathname;
 const { pki, upstream, upstreamUrl } = await startEchoUpstream(out, "node");
 const config = writeGatewayConfig(out, upstreamUrl, pki, {});
 const mine = await startGateway(config);
-const theirs = await startGateway(
-  config,
-  [],
-  resolve(values.baseline, "bench/src/gateway-process.ts"),
-);
+const theirs = await startGateway(config, {
+  module: resolve(values.baseline, "bench/src/gateway-process.ts"),
+});
 const pinned = pinCores(0, [upstream.pid], 1, [mine.pid, theirs.pid]);
 
 const load = (port: number, seconds: number) =>

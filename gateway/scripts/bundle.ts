@@ -170,6 +170,10 @@ function licenseText(packages: readonly BundledPackage[]): string {
 
 if (import.meta.main) {
   const [first, second] = process.argv.slice(2);
+  if (first === "--image" && second === undefined) {
+    process.stderr.write("usage: node scripts/bundle.ts --image <dir> (or [outdir])\n");
+    process.exit(2);
+  }
   const image = first === "--image" && second !== undefined ? resolve(second) : undefined;
   const outDir = image === undefined ? resolve(first ?? join(gateway, "dist/cli")) : image;
   const { files, packages } = await (image === undefined
